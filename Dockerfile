@@ -1,0 +1,20 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PLAYGROUND_FRONTEND_DIR=/app/frontend
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY backend ./backend
+COPY frontend ./frontend
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 10001 playground \
+    && mkdir -p /data && chown playground /data
+
+USER playground
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4).status == 200 else 1)"]
+CMD ["python", "-m", "backend", "--host", "0.0.0.0", "--port", "8000", "--db", "/data/playground.db"]

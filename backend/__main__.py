@@ -1,0 +1,45 @@
+"""``python -m backend --host H --port P --db PATH``: start the playground server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from backend.netinfo import addresses_to_open
+from backend.settings import Settings
+
+
+def parse_args(argv: list[str] | None = None, base: Settings | None = None) -> Settings:
+    base = base or Settings.from_env()
+    parser = argparse.ArgumentParser(
+        prog="python -m backend",
+        description="Serve the neural-network playground (page at /, API at /api).",
+    )
+    parser.add_argument("--host", help=f"address to listen on (default {base.host}; "
+                        "0.0.0.0 serves the local network)")
+    parser.add_argument("--port", type=int, help=f"port (default {base.port})")
+    parser.add_argument("--db", help=f"SQLite file, or :memory: (default {base.db})")
+    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
+                        help=f"log level (default {base.log_level})")
+    args = parser.parse_args(argv)
+    return base.with_overrides(
+        host=args.host, port=args.port, db=args.db, log_level=args.log_level
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = parse_args(argv)
+    import uvicorn
+
+    from backend.api.app import create_app
+
+    app = create_app(settings)
+    print("Neural-network playground: open", file=sys.stderr)
+    for url in addresses_to_open(settings.host, settings.port):
+        print(f"  {url}", file=sys.stderr)
+    sys.stderr.flush()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+if __name__ == "__main__":
+    main()

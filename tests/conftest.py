@@ -1,0 +1,113 @@
+"""Shared fixtures: the app in-process, the real server on a free port, a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.browser_check import find_chromium
+
+REPO = Path(__file__).resolve().parent.parent
+OUTPUT = REPO / "test-output"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    db: Path
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self, sig: str = "term", timeout: float = 10) -> int:
+        if self.process.poll() is None:
+            self.process.kill() if sig == "kill" else self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_server(db: Path, log: Path, port: int | None = None, env: dict | None = None,
+                 host: str = "127.0.0.1") -> LiveServer:
+    """Start ``python -m backend`` (the command the Dockerfile runs) and wait for /api/health."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "backend", "--host", host, "--port", str(port),
+               "--db", str(db), "--log-level", "warning"]
+    out = open(log, "ab")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                               env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                return LiveServer(url, db, process, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"server did not answer within 30 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[LiveServer]:
+    server = start_server(tmp_path / "playground.db", tmp_path / "server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    return OUTPUT
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = find_chromium()
+    if executable is None:
+        message = "no Chromium installed (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + ": under CI=true the browser tests must run")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()

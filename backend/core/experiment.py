@@ -1,0 +1,209 @@
+"""A whole experiment: data, input features, network and training, built from one spec.
+
+This is what a notebook user (or the server) holds::
+
+    exp = Experiment.create({"dataset": {"name": "xor"}, "hidden": [2], "learning_rate": 0.5})
+    exp.trainer.run(epochs=500)
+    exp.trainer.evaluate()
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from backend.core.activations import get_activation
+from backend.core.datasets import Dataset, from_points, make_dataset, split
+from backend.core.features import feature_matrix
+from backend.core.network import Network, forward
+from backend.core.spec import SpecError, normalize_spec
+from backend.core.targets import Targets
+from backend.core.training import Trainer, TrainingConfig
+
+FORMAT = "nn-playground/1"
+
+
+@dataclass
+class Data:
+    """The points of the input plane, split into training and test sets."""
+
+    dataset: Dataset
+    train: np.ndarray  # indices into dataset.x
+    test: np.ndarray
+
+
+class Experiment:
+    def __init__(self, spec: dict, data: Data, net: Network):
+        self.spec = spec
+        self.data = data
+        self.features = spec["features"]
+        self.targets = _targets(data.dataset, net.activations[-1])
+        x, y = data.dataset.x, data.dataset.y
+        self.trainer = Trainer(
+            net,
+            self.inputs(x[data.train]), self.targets.encode(y[data.train]),
+            self.inputs(x[data.test]), self.targets.encode(y[data.test]),
+            self.targets, training_config(spec), seed=spec["init"]["seed"],
+        )
+        self._grid_cache: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def create(cls, body: dict | None = None) -> Experiment:
+        spec = normalize_spec(body)
+        data = build_data(spec["dataset"])
+        try:
+            sizes = _sizes(spec, data.dataset)
+            net = Network(sizes, spec["activations"])
+            net.initialise(spec["init"]["scheme"], np.random.default_rng(spec["init"]["seed"]))
+            return cls(spec, data, net)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+
+    @property
+    def net(self) -> Network:
+        return self.trainer.net
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.trainer.warnings
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """a^0 for points x (N, 2): the chosen input features of each point."""
+        return feature_matrix(self.features, np.asarray(x, dtype=np.float64).reshape(-1, 2))
+
+    # -- changing the experiment ----------------------------------------------------------
+
+    def configure(self, changes: dict) -> None:
+        """Change hyperparameters that keep the shapes: learning rate, batch, regularization,
+        rule. Takes effect from the next batch; the weights and counters stay."""
+        spec = copy.deepcopy(self.spec)
+        for key in ("learning_rate", "rule"):
+            if key in changes:
+                spec[key] = changes[key]
+        for key in ("batch", "regularization"):
+            if key in changes:
+                spec[key] = {**spec[key], **changes[key]}
+        config = training_config(spec)
+        self.trainer.configure(config)
+        self.spec = spec
+
+    def reset(self, seed: int | None = None) -> None:
+        """New initial weights (same seed, or a new one), counters and history cleared."""
+        if seed is not None:
+            self.spec["init"]["seed"] = int(seed)
+        init = self.spec["init"]
+        self.net.initialise(init["scheme"], np.random.default_rng(init["seed"]))
+        self.trainer.reset_counters(init["seed"])
+
+    # -- the decision boundary -----------------------------------------------------------
+
+    def grid_points(self, resolution: int) -> np.ndarray:
+        """The R x R grid of the domain, row-major: row 0 is the top (largest x2), column 0 the
+        left (smallest x1), as in an image."""
+        (x1_lo, x1_hi), (x2_lo, x2_hi) = self.data.dataset.domain
+        x1 = np.linspace(x1_lo, x1_hi, resolution)
+        x2 = np.linspace(x2_hi, x2_lo, resolution)
+        g1, g2 = np.meshgrid(x1, x2)
+        return np.column_stack([g1.ravel(), g2.ravel()])
+
+    def boundary(self, resolution: int = 100, neurons: bool = False) -> dict:
+        """The output over the grid as ``(p^l, R, R)``; with neurons, every layer's a^k as
+        ``(p^k, R, R)`` (layer 0: the input features)."""
+        a0 = self._grid_cache.get(resolution)
+        if a0 is None:
+            self._grid_cache = {resolution: self.inputs(self.grid_points(resolution))}
+            a0 = self._grid_cache[resolution]
+        with np.errstate(all="ignore"):
+            p = forward(self.net, a0)
+        layers = p.a if neurons else [p.a[-1]]
+        grids = [a.T.reshape(a.shape[1], resolution, resolution) for a in layers]
+        return {"resolution": resolution, "domain": self.data.dataset.domain,
+                "output": grids[-1], "neurons": grids if neurons else None}
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        with np.errstate(all="ignore"):
+            yhat = forward(self.net, self.inputs(x)).output
+        return yhat, self.targets.classify(yhat)
+
+    # -- plain-dict serialisation ---------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """Everything needed to rebuild this experiment exactly, as JSON-ready plain data."""
+        ds = self.data.dataset
+        return {
+            "format": FORMAT,
+            "spec": copy.deepcopy(self.spec),
+            "data": {
+                "points": np.column_stack([ds.x, ds.y]).tolist(),
+                "task": ds.task,
+                "classes": ds.classes,
+                "domain": [list(ds.domain[0]), list(ds.domain[1])],
+                "train": self.data.train.tolist(),
+                "test": self.data.test.tolist(),
+            },
+            "layers": self.net.parameters(),
+            "training": self.trainer.counters(),
+        }
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> Experiment:
+        if saved.get("format") != FORMAT:
+            raise SpecError(f"not a playground document: 'format' must be {FORMAT!r}")
+        spec = normalize_spec(saved["spec"])
+        d = saved["data"]
+        points = np.asarray(d["points"], dtype=np.float64).reshape(-1, 3)
+        dataset = Dataset(points[:, :2].copy(), points[:, 2].copy(), d["task"], d["classes"],
+                          (tuple(d["domain"][0]), tuple(d["domain"][1])))
+        data = Data(dataset, np.asarray(d["train"], np.int64), np.asarray(d["test"], np.int64))
+        _check_split(data)
+        try:
+            net = Network(_sizes(spec, dataset), spec["activations"], saved["layers"])
+            exp = cls(spec, data, net)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SpecError(f"the document does not describe a valid network: {exc}") from None
+        exp.trainer.restore_counters(saved["training"])
+        return exp
+
+
+def training_config(spec: dict) -> TrainingConfig:
+    return TrainingConfig(
+        rule=spec["rule"],
+        learning_rate=float(spec["learning_rate"]),
+        batch_mode=spec["batch"]["mode"],
+        batch_size=int(spec["batch"]["size"]),
+        regularization=spec["regularization"]["kind"],
+        regularization_rate=float(spec["regularization"]["rate"]),
+    )
+
+
+def build_data(dataset_spec: dict) -> Data:
+    if "points" in dataset_spec:
+        dataset = from_points(dataset_spec["points"], dataset_spec.get("task"))
+        train, test = split(len(dataset.x), dataset_spec["train_fraction"], dataset_spec["seed"])
+        return Data(dataset, train, test)
+    name = dataset_spec["name"]
+    dataset = make_dataset(name, dataset_spec["n_samples"], dataset_spec["noise"],
+                           dataset_spec["seed"])
+    if name in ("and", "or", "xor"):
+        return Data(dataset, np.arange(4), np.arange(0))
+    train, test = split(len(dataset.x), dataset_spec["train_fraction"], dataset_spec["seed"])
+    return Data(dataset, train, test)
+
+
+def _targets(dataset: Dataset, output_activation: str) -> Targets:
+    return Targets.for_output(dataset.task, dataset.classes, get_activation(output_activation))
+
+
+def _sizes(spec: dict, dataset: Dataset) -> list[int]:
+    """[p^0, hidden..., p^l]: p^0 from the features, p^l from what the data's task needs."""
+    outputs = _targets(dataset, spec["activations"][-1]).outputs
+    return [len(spec["features"]), *spec["hidden"], outputs]
+
+
+def _check_split(data: Data) -> None:
+    n = len(data.dataset.x)
+    for name, idx in (("train", data.train), ("test", data.test)):
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise SpecError(f"data.{name} holds an index outside the {n} points")

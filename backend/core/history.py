@@ -1,0 +1,61 @@
+"""Per-epoch history of loss and accuracy, bounded in size.
+
+Every epoch is kept until ``max_points`` are held; then every other point is dropped and
+only every second epoch (then fourth, ...) is recorded from there on, so a run of a million
+epochs keeps an evenly spaced curve of at most ``max_points`` points, and the evaluation
+behind a point is only paid for the epochs that are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+COLUMNS = ("epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+
+class History:
+    def __init__(self, max_points: int = 1000):
+        self.max_points = max(2, max_points)
+        self.clear()
+
+    def clear(self) -> None:
+        self.stride = 1
+        self.columns: dict[str, list] = {c: [] for c in COLUMNS}
+
+    def __len__(self) -> int:
+        return len(self.columns["epoch"])
+
+    def record(self, epoch: int, iteration: int, evaluate: Callable[[], dict]) -> bool:
+        """Record ``evaluate()`` for this epoch if it falls on the stride; True if recorded."""
+        if epoch % self.stride:
+            return False
+        metrics = evaluate()
+        self.columns["epoch"].append(epoch)
+        self.columns["iteration"].append(iteration)
+        for name in COLUMNS[2:]:
+            self.columns[name].append(metrics.get(name))
+        if len(self) > self.max_points:
+            self.stride *= 2
+            keep = [i for i, e in enumerate(self.columns["epoch"]) if e % self.stride == 0]
+            for name, values in self.columns.items():
+                self.columns[name] = [values[i] for i in keep]
+        return True
+
+    @property
+    def last_epoch(self) -> int | None:
+        return self.columns["epoch"][-1] if len(self) else None
+
+    @property
+    def last_train_loss(self) -> float | None:
+        return self.columns["train_loss"][-1] if len(self) else None
+
+    def to_dict(self) -> dict:
+        return {"stride": self.stride, "max_points": self.max_points,
+                **{name: list(values) for name, values in self.columns.items()}}
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> History:
+        history = cls(saved["max_points"])
+        history.stride = saved["stride"]
+        history.columns = {name: list(saved[name]) for name in COLUMNS}
+        return history

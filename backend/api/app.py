@@ -2,26 +2,54 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
-from backend.api.routes import health
+from backend.api import errors
+from backend.api.deps import Services
+from backend.api.limits import BodySizeLimit
+from backend.api.routes import catalog, health, networks, steps, training
+from backend.services.networks import NetworkService
+from backend.services.store import Store
+from backend.services.training import TrainingService
 from backend.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store = Store(settings.db)
+        network_service = NetworkService(store, settings.max_networks_in_memory,
+                                         loop=asyncio.get_running_loop())
+        app.state.services = Services(settings, network_service,
+                                      TrainingService(settings, network_service))
+        try:
+            yield
+        finally:
+            app.state.services.training.shutdown()
+            for entry in network_service.entries():
+                entry.channel.close()
+            store.close()
+
     app = FastAPI(
         title="Neural-network playground",
         version=__version__,
-        description="Build, train and inspect perceptrons and multi-layer networks.",
+        description="Build, train and inspect perceptrons and multi-layer networks. "
+                    "See docs/API.md for the shapes of the answers.",
+        lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.include_router(health.router, prefix="/api")
+    errors.install(app)
+    for module in (health, catalog, networks, steps, training):
+        app.include_router(module.router, prefix="/api")
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():
         app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -89,6 +89,11 @@ class Experiment:
         self.trainer.configure(config)
         self.spec = spec
 
+    def set_parameters(self, layers: list[dict]) -> None:
+        """Weights and biases set by hand; a batch begun step by step starts over."""
+        self.net.set_parameters(layers)
+        self.trainer.abandon_batch()
+
     def reset(self, seed: int | None = None) -> None:
         """New initial weights (same seed, or a new one), counters and history cleared."""
         if seed is not None:
@@ -129,22 +134,24 @@ class Experiment:
 
     # -- plain-dict serialisation ---------------------------------------------------------
 
-    def to_dict(self) -> dict:
-        """Everything needed to rebuild this experiment exactly, as JSON-ready plain data."""
+    def to_dict(self, with_data: bool = True) -> dict:
+        """Everything needed to rebuild this experiment exactly, as JSON-ready plain data
+        (``with_data=False`` leaves out the points, for one who keeps them already)."""
+        doc = {"format": FORMAT, "spec": copy.deepcopy(self.spec),
+               "layers": self.net.parameters(), "training": self.trainer.counters()}
+        if with_data:
+            doc["data"] = self.data_dict()
+        return doc
+
+    def data_dict(self) -> dict:
         ds = self.data.dataset
         return {
-            "format": FORMAT,
-            "spec": copy.deepcopy(self.spec),
-            "data": {
-                "points": np.column_stack([ds.x, ds.y]).tolist(),
-                "task": ds.task,
-                "classes": ds.classes,
-                "domain": [list(ds.domain[0]), list(ds.domain[1])],
-                "train": self.data.train.tolist(),
-                "test": self.data.test.tolist(),
-            },
-            "layers": self.net.parameters(),
-            "training": self.trainer.counters(),
+            "points": np.column_stack([ds.x, ds.y]).tolist(),
+            "task": ds.task,
+            "classes": ds.classes,
+            "domain": [list(ds.domain[0]), list(ds.domain[1])],
+            "train": self.data.train.tolist(),
+            "test": self.data.test.tolist(),
         }
 
     @classmethod

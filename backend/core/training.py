@@ -19,6 +19,10 @@ from backend.core.network import Network, Pass, backward, forward, gradients, ms
 from backend.core.targets import Targets
 
 RULES = ("backprop", "perceptron")
+RULE_DESCRIPTIONS = {
+    "backprop": "backpropagation and gradient descent, any network",
+    "perceptron": "the perceptron learning rule: no hidden layer, a hardlim or hardlims output",
+}
 BATCH_MODES = ("batch", "stochastic", "minibatch")
 REGULARIZATIONS = ("none", "l1", "l2")
 STEPS = ("forward", "backward", "update")
@@ -173,7 +177,16 @@ class Trainer:
                 len(self.train_a0)) or config.batch_mode != self.config.batch_mode:
             self._workspaces.clear()
         self.config = config
-        self._clear_pending()
+        self.abandon_batch()
+
+    @property
+    def pending_batch(self) -> np.ndarray | None:
+        """The training samples of the batch begun step by step (None: given by hand)."""
+        return self._pending_batch
+
+    @property
+    def pending_y(self) -> np.ndarray | None:
+        return self._pending_y
 
     @property
     def n_train(self) -> int:
@@ -251,11 +264,12 @@ class Trainer:
                                [np.empty_like(x) for x in db])
         finally:
             batch = self._pending_batch
-            self._clear_pending()
+            self.abandon_batch()
         self._advance(0 if batch is None else len(batch))
         return dW, db
 
-    def _clear_pending(self) -> None:
+    def abandon_batch(self) -> None:
+        """Forget a batch begun step by step: the next step is forward again."""
         self._pending = self._pending_batch = self._pending_y = None
         self.next_step = "forward"
 

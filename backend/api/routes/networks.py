@@ -1,0 +1,130 @@
+"""Create, read, change, copy and delete networks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Query, Response
+
+from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
+from backend.api.schemas import CreateBody, ParametersBody, PatchBody, PredictBody, ResetBody
+from backend.core.experiment import Experiment
+from backend.core.spec import normalize_spec
+from backend.services import limits, views
+from backend.services.networks import require_idle, snapshot
+
+router = APIRouter(prefix="/networks", tags=["networks"])
+
+
+def created(services, experiment: Experiment) -> dict:
+    entry, token = services.networks.add(experiment)
+    return {"id": entry.id, "token": token, "network": snapshot(entry),
+            "warnings": list(experiment.warnings)}
+
+
+@router.post("", status_code=201)
+def create_network(body: CreateBody, services: ServicesDep) -> dict:
+    """A new network; `{}` gives a working default. Keep the `token`: it owns the network."""
+    spec = normalize_spec(body.model_dump(exclude_none=True))
+    limits.check_spec(spec, services.settings)
+    return created(services, Experiment.create(spec))
+
+
+@router.post("/import", status_code=201)
+def import_network(document: dict, services: ServicesDep) -> dict:
+    """A new network from an exported document (`GET /export`), with a new id and token."""
+    limits.check_spec(document.get("spec") or {}, services.settings)
+    return created(services, Experiment.from_dict(document))
+
+
+@router.get("/{network_id}")
+def get_network(entry: NetworkEntry, services: ServicesDep) -> dict:
+    return services.networks.read(entry, lambda exp: snapshot(entry))
+
+
+@router.patch("/{network_id}")
+def patch_network(body: PatchBody, entry: OwnedEntry, services: ServicesDep) -> dict:
+    """Change hyperparameters that keep the shapes; a running training run picks them up."""
+    changes = body.model_dump(exclude_none=True)
+
+    def patch(exp: Experiment) -> dict:
+        exp.configure(changes)
+        return snapshot(entry)
+
+    return services.networks.change(entry, patch)
+
+
+@router.put("/{network_id}/parameters")
+def put_parameters(body: ParametersBody, entry: OwnedEntry, services: ServicesDep) -> dict:
+    """Set every layer's weights and biases by hand."""
+    layers = [layer.model_dump() for layer in body.layers]
+
+    def put(exp: Experiment) -> dict:
+        require_idle(entry)
+        exp.set_parameters(layers)
+        return snapshot(entry)
+
+    return services.networks.change(entry, put)
+
+
+@router.post("/{network_id}/reset")
+def reset_network(entry: OwnedEntry, services: ServicesDep,
+                  body: ResetBody | None = None) -> dict:
+    """New initial weights (the same seed, or `seed`); counters and history cleared."""
+    seed = body.seed if body else None
+
+    def reset(exp: Experiment) -> dict:
+        require_idle(entry)
+        exp.reset(seed)
+        return snapshot(entry)
+
+    return services.networks.change(entry, reset)
+
+
+@router.post("/{network_id}/fork", status_code=201)
+def fork_network(entry: NetworkEntry, services: ServicesDep) -> dict:
+    """Your own copy of any network you can see (no token needed)."""
+    document = services.networks.read(entry, lambda exp: exp.to_dict())
+    return created(services, Experiment.from_dict(document))
+
+
+@router.delete("/{network_id}", status_code=204)
+def delete_network(entry: OwnedEntry, services: ServicesDep) -> Response:
+    services.training.stop(entry, reason="deleted")
+    services.networks.delete(entry)
+    return Response(status_code=204)
+
+
+@router.get("/{network_id}/data")
+def get_data(entry: NetworkEntry, services: ServicesDep) -> dict:
+    """The points of the input plane and their labels, split into training and test sets."""
+    return services.networks.read(entry, views.data)
+
+
+@router.get("/{network_id}/history")
+def get_history(entry: NetworkEntry, services: ServicesDep) -> dict:
+    """Per-epoch loss (and accuracy), as columns."""
+    return services.networks.read(entry, views.history)
+
+
+@router.get("/{network_id}/export")
+def export_network(entry: NetworkEntry, services: ServicesDep) -> dict:
+    """A self-contained JSON document: spec, data, weights, counters and history."""
+    return services.networks.read(entry, lambda exp: exp.to_dict())
+
+
+@router.get("/{network_id}/boundary")
+def get_boundary(entry: NetworkEntry, services: ServicesDep,
+                 resolution: Annotated[int, Query(ge=2)] = 100,
+                 neurons: bool = False) -> dict:
+    """The output (and with `neurons=true` every neuron) over an R x R grid of the plane."""
+    limits.check_resolution(resolution, services.settings)
+    return services.networks.read(entry, lambda exp: views.boundary(exp, resolution, neurons))
+
+
+@router.post("/{network_id}/predict")
+def predict(body: PredictBody, entry: NetworkEntry, services: ServicesDep) -> dict:
+    """The network's output (and class) for points of the plane."""
+    x = np.asarray(body.x, dtype=np.float64)
+    return services.networks.read(entry, lambda exp: views.predict(exp, x))

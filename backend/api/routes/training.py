@@ -1,0 +1,62 @@
+"""Training in the background, and the live stream of its progress."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
+from backend.api.schemas import EmptyBody, TrainBody
+from backend.services import limits
+from backend.services.networks import dumps, snapshot
+
+router = APIRouter(prefix="/networks/{network_id}", tags=["training"])
+
+
+@router.post("/train", status_code=202)
+def train(body: TrainBody, entry: OwnedEntry, services: ServicesDep) -> dict:
+    """Start training for `epochs` epochs in the background; follow it on `/events`."""
+    limits.check_epochs(body.epochs, services.settings)
+    run = services.training.start(entry, body.epochs, body.max_epochs_per_second)
+    return {"id": entry.id, "status": run.status, "epochs": body.epochs,
+            "events": f"/api/networks/{entry.id}/events"}
+
+
+@router.post("/stop")
+def stop(entry: OwnedEntry, services: ServicesDep, body: EmptyBody | None = None) -> dict:
+    """Stop a background run (nothing happens if none runs); the state once it has stopped."""
+    services.training.stop(entry)
+    return services.networks.read(entry, lambda exp: snapshot(entry))
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def events(
+    entry: NetworkEntry, services: ServicesDep,
+    boundary: Annotated[int | None, Query(
+        ge=2, description="add the R x R boundary grid to progress frames")] = None,
+    neurons: Annotated[bool, Query(description="with boundary: every neuron's grid")] = False,
+) -> AsyncIterable[ServerSentEvent]:
+    """Server-Sent Events: a `snapshot` now, `progress` while a run trains (about 20 a second
+    at most), `done` at the end of each run. Stays open across runs."""
+    if boundary is not None:
+        limits.check_resolution(boundary, services.settings)
+    variant = None if boundary is None else (boundary, neurons)
+    channel = entry.channel
+    after = channel.last_seq
+
+    async def current_state() -> ServerSentEvent:
+        state = await run_in_threadpool(services.networks.read, entry,
+                                        lambda exp: snapshot(entry))
+        return ServerSentEvent(event="snapshot", raw_data=dumps(state))
+
+    yield await current_state()
+    async for item in channel.listen(variant, after):
+        if item is None:  # fell behind: start again from the whole state
+            yield await current_state()
+            continue
+        name, data = item
+        yield ServerSentEvent(event=name, raw_data=data)

@@ -1,0 +1,200 @@
+"""Request bodies: shapes, types and static bounds (pydantic), with examples for the schema.
+
+Numbers must be finite (NaN and Infinity are a 422) and unknown fields are refused, so a
+misspelt field never passes silently. Limits that are settings (layers, neurons, samples,
+epochs, resolution) are checked by the services against the running server's settings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backend.core.activations import ACTIVATIONS
+from backend.core.datasets import BUILTINS
+from backend.core.features import FEATURES
+from backend.core.network import INIT_SCHEMES
+from backend.core.training import BATCH_MODES, REGULARIZATIONS, RULES
+
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+DatasetName = Literal[tuple(BUILTINS)]  # type: ignore[valid-type]
+FeatureName = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
+Rule = Literal[RULES]  # type: ignore[valid-type]
+BatchMode = Literal[BATCH_MODES]  # type: ignore[valid-type]
+RegularizationKind = Literal[REGULARIZATIONS]  # type: ignore[valid-type]
+InitScheme = Literal[INIT_SCHEMES]  # type: ignore[valid-type]
+
+# Static sanity caps; the settings' limits (smaller) are checked with a clear sentence.
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]
+Value = Annotated[float, Field(ge=-1e12, le=1e12)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+LearningRate = Annotated[float, Field(gt=0, le=1e6)]
+MAX_POINTS = 100_000
+MAX_WIDTH = 4096
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class DatasetSpec(Body):
+    name: DatasetName | None = Field(None, description="a built-in dataset")
+    points: list[tuple[Coordinate, Coordinate, Value]] | None = Field(
+        None, max_length=MAX_POINTS, description="your own [x1, x2, label] rows")
+    task: Literal["classification", "regression"] | None = Field(
+        None, description="for points: detected from the labels when left out")
+    n_samples: int | None = Field(None, ge=4, le=MAX_POINTS)
+    noise: float | None = Field(None, ge=0, le=1)
+    train_fraction: float | None = Field(None, gt=0, le=1)
+    seed: Seed | None = None
+
+    @model_validator(mode="after")
+    def one_source(self):
+        if self.name is not None and self.points is not None:
+            raise ValueError("give either a built-in dataset 'name' or your own 'points', "
+                             "not both")
+        return self
+
+
+class BatchSpec(Body):
+    mode: BatchMode | None = None
+    size: int | None = Field(None, ge=1, le=MAX_POINTS)
+
+
+class RegularizationSpec(Body):
+    kind: RegularizationKind | None = None
+    rate: float | None = Field(None, ge=0, le=1e3)
+
+
+class InitSpec(Body):
+    scheme: InitScheme | None = None
+    seed: Seed | None = None
+
+
+class CreateBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [
+            {},
+            {"dataset": {"name": "xor"}, "hidden": [2], "learning_rate": 0.5},
+            {"dataset": {"name": "and"}, "rule": "perceptron"},
+            {"dataset": {"name": "circle", "n_samples": 200, "noise": 0.1,
+                         "train_fraction": 0.5, "seed": 1},
+             "features": ["x1", "x2"], "hidden": [4, 2], "activation": "tanh",
+             "output_activation": "sigmoid", "rule": "backprop", "learning_rate": 0.1,
+             "batch": {"mode": "minibatch", "size": 10},
+             "regularization": {"kind": "none", "rate": 0.0},
+             "init": {"scheme": "xavier", "seed": 0}},
+        ]},
+    )
+
+    dataset: DatasetSpec | None = None
+    features: list[FeatureName] | None = Field(None, min_length=1, max_length=len(FEATURES))
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] | None = Field(None, max_length=64)
+    activation: ActivationName | None = None
+    output_activation: ActivationName | None = None
+    activations: list[ActivationName] | None = Field(None, min_length=1, max_length=65)
+    rule: Rule | None = None
+    learning_rate: LearningRate | None = None
+    batch: BatchSpec | None = None
+    regularization: RegularizationSpec | None = None
+    init: InitSpec | None = None
+
+
+class PatchBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [{"learning_rate": 0.03},
+                                        {"batch": {"mode": "stochastic"}}]},
+    )
+
+    learning_rate: LearningRate | None = None
+    batch: BatchSpec | None = None
+    regularization: RegularizationSpec | None = None
+    rule: Rule | None = None
+
+
+class LayerParameters(Body):
+    W: list[list[Value]] = Field(max_length=MAX_WIDTH)
+    b: list[Value] = Field(max_length=MAX_WIDTH)
+
+
+class ParametersBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [{"layers": [{"W": [[1, 1]], "b": [-1.5]}]}]},
+    )
+
+    layers: list[LayerParameters] = Field(min_length=1, max_length=65)
+
+
+class ResetBody(Body):
+    seed: Seed | None = Field(None, description="a new seed for the initial weights")
+
+
+class ForwardBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [{}, {"x": [[1, 1]], "y": [[0]]}]},
+    )
+
+    x: list[tuple[Coordinate, Coordinate]] | None = Field(
+        None, min_length=1, max_length=MAX_POINTS, description="points [x1, x2] of the plane")
+    y: list[list[Value]] | None = Field(
+        None, min_length=1, max_length=MAX_POINTS, description="targets, one row per point")
+
+    @model_validator(mode="after")
+    def y_needs_x(self):
+        if self.y is not None and self.x is None:
+            raise ValueError("'y' needs the points 'x' it belongs to")
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(f"'x' has {len(self.x)} points but 'y' has {len(self.y)} rows; "
+                             "give one target row per point")
+        return self
+
+
+class EmptyBody(Body):
+    pass
+
+
+class StepBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [{"iterations": 1}, {"epochs": 10}]},
+    )
+
+    iterations: int | None = Field(None, ge=1)
+    epochs: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def one_count(self):
+        if (self.iterations is None) == (self.epochs is None):
+            raise ValueError("give exactly one of 'iterations' or 'epochs' (at least 1)")
+        return self
+
+
+class TrainBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [{"epochs": 500},
+                                        {"epochs": 100000, "max_epochs_per_second": 30}]},
+    )
+
+    epochs: int = Field(ge=1, description="epochs to train (a run may end sooner)")
+    max_epochs_per_second: float | None = Field(
+        None, gt=0, le=1e6, description="slow the run down to watch it (default: full speed)")
+
+
+class PredictBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [{"x": [[0, 0], [1, 1]]}]},
+    )
+
+    x: list[tuple[Coordinate, Coordinate]] = Field(min_length=1, max_length=MAX_POINTS)
+
+
+def spec_fields(model: BaseModel) -> dict:
+    """The fields the caller actually gave, recursively, without the unset ones."""
+    return model.model_dump(exclude_none=True)

@@ -1,0 +1,120 @@
+"""One broadcast channel per network: events published once, read by any number of viewers.
+
+Each event is encoded once (per variant: a viewer may ask for the boundary in its progress
+frames) by whoever publishes it, usually the training thread; viewers only copy bytes. A slow
+viewer never holds anything up: it skips progress frames it had no time for (only the newest
+is sent) but never a snapshot or a done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import threading
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Hashable
+from dataclasses import dataclass
+
+Variant = Hashable  # None (no boundary) or (resolution, neurons)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    name: str
+    payloads: dict  # variant -> JSON text; None is the plain payload every viewer can use
+
+    def payload(self, variant: Variant) -> str:
+        return self.payloads.get(variant, self.payloads[None])
+
+
+class Channel:
+    KEEP = 64  # events kept for viewers that are behind
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None):
+        self._loop = loop
+        self._events: deque[Event] = deque(maxlen=self.KEEP)
+        self._seq = itertools.count(1)
+        self._last_seq = 0
+        self._waiters: set[asyncio.Future] = set()
+        self._variants: Counter = Counter()
+        self._lock = threading.Lock()
+        self.closed = False
+
+    @property
+    def viewers(self) -> int:
+        with self._lock:
+            return sum(self._variants.values())
+
+    def wanted_variants(self) -> list[Variant]:
+        """The variants that at least one viewer follows right now."""
+        with self._lock:
+            return [v for v, count in self._variants.items() if count > 0 and v is not None]
+
+    def publish(self, name: str, payloads: dict | str) -> None:
+        """Add an event (from any thread); viewers are woken on the event loop."""
+        if isinstance(payloads, str):
+            payloads = {None: payloads}
+        with self._lock:
+            event = Event(next(self._seq), name, payloads)
+            self._events.append(event)
+            self._last_seq = event.seq
+        self._wake()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._loop is None or self._loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is shutting down
+            self._loop.call_soon_threadsafe(self._wake_waiters)
+
+    def _wake_waiters(self) -> None:
+        waiters, self._waiters = self._waiters, set()
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def _since(self, seq: int) -> tuple[list[Event], bool]:
+        """Events after ``seq`` (progress coalesced to the newest), and whether some were lost."""
+        with self._lock:
+            pending = [e for e in self._events if e.seq > seq]
+            lost = bool(pending) and pending[0].seq > seq + 1 or (
+                not pending and self._last_seq > seq)
+        last_progress = max((e.seq for e in pending if e.name == "progress"), default=None)
+        return [e for e in pending if e.name != "progress" or e.seq == last_progress], lost
+
+    async def listen(self, variant: Variant, after: int) -> AsyncIterator[tuple[str, str] | None]:
+        """Yield (event name, JSON text) for every event after ``after``; None when the viewer
+        fell so far behind that events were lost (it should be sent a fresh snapshot)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            self._variants[variant] += 1
+        try:
+            seq = after
+            while not self.closed:
+                if self._last_seq == seq:
+                    fut = loop.create_future()
+                    self._waiters.add(fut)
+                    if self._last_seq == seq and not self.closed:
+                        await fut
+                    self._waiters.discard(fut)
+                    continue
+                events, lost = self._since(seq)
+                seq = self._last_seq if not events else events[-1].seq
+                if lost:
+                    yield None
+                for event in events:
+                    yield event.name, event.payload(variant)
+        finally:
+            with self._lock:
+                self._variants[variant] -= 1
+                if self._variants[variant] <= 0:
+                    del self._variants[variant]

@@ -1,0 +1,162 @@
+"""Background training runs: off the event loop, a bounded number at once, stoppable.
+
+A run's thread owns its network: it trains epoch after epoch and, about ``stream_fps`` times a
+second, carries out the calls other requests handed it, publishes one progress frame for
+every viewer (with the boundary grids they asked for, each computed once), and saves a
+checkpoint every ``checkpoint_seconds``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from backend.core.experiment import Experiment
+from backend.services import views
+from backend.services.networks import (
+    Conflict,
+    Entry,
+    NetworkService,
+    Run,
+    dumps,
+    publish_snapshot,
+)
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TrainingService:
+    def __init__(self, settings: Settings, networks: NetworkService):
+        self.settings = settings
+        self.networks = networks
+        self._pool = ThreadPoolExecutor(settings.max_concurrent_runs,
+                                        thread_name_prefix="training")
+        self._runs: set[Entry] = set()
+        self._lock = threading.Lock()
+
+    def start(self, entry: Entry, epochs: int, max_epochs_per_second: float | None) -> Run:
+        with entry.lock:
+            if entry.run is not None:
+                raise Conflict("this network is already training; stop it first "
+                               "(POST /stop), or follow it on /events")
+            entry.experiment.trainer.check_can_learn()
+            if entry.experiment.trainer.next_step != "forward":
+                raise Conflict(f"a batch was begun step by step: call "
+                               f"{entry.experiment.trainer.next_step} first, then train")
+            run = entry.run = Run(epochs, max_epochs_per_second)
+        with self._lock:
+            self._runs.add(entry)
+        self.networks.save(entry)
+        publish_snapshot(entry)
+        self._pool.submit(self._execute, entry, run)
+        return run
+
+    def stop(self, entry: Entry, reason: str = "stopped", wait: float = 10.0) -> None:
+        run = entry.run
+        if run is None:
+            return
+        run.stop_reason = reason
+        run.stop.set()
+        run.finished.wait(wait)
+
+    def shutdown(self, wait: float = 5.0) -> None:
+        """Stop every run (each saves its last checkpoint), then the workers."""
+        with self._lock:
+            entries = list(self._runs)
+        for entry in entries:
+            if entry.run is not None:
+                entry.run.stop_reason = "server stopped"
+                entry.run.stop.set()
+        deadline = time.monotonic() + wait
+        for entry in entries:
+            run = entry.run
+            if run is not None:
+                run.finished.wait(max(0.0, deadline - time.monotonic()))
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def active(self) -> int:
+        with self._lock:
+            return len(self._runs)
+
+    # -- the run's thread -----------------------------------------------------------------
+
+    def _execute(self, entry: Entry, run: Run) -> None:
+        exp = entry.experiment
+        try:
+            if run.stop.is_set():
+                result_reason, message = run.stop_reason, "Stopped before it started."
+            else:
+                run.status = "training"
+                publish_snapshot(entry)
+                result_reason, message = self._train(entry, run, exp)
+        except Exception as exc:  # never leave a run hanging: report and free the network
+            log.exception("training run of %s failed", entry.id)
+            result_reason, message = "error", f"The run failed: {exc}"
+        t = exp.trainer
+        done = {"reason": result_reason, "message": message, "epoch": t.epoch,
+                "iteration": t.iteration}
+        with entry.lock:
+            entry.run = None
+            entry.last_run = done
+            run.mailbox.drain(exp, close=True)
+        with self._lock:
+            self._runs.discard(entry)
+        if result_reason != "deleted":
+            try:
+                self.networks.save(entry)
+            except Exception:
+                log.exception("final checkpoint of %s failed", entry.id)
+            publish_progress(entry, exp, since_epoch=run.frame_epoch)
+            entry.channel.publish("done", dumps(done))
+        run.finished.set()
+
+    def _train(self, entry: Entry, run: Run, exp: Experiment) -> tuple[str, str]:
+        settings = self.settings
+        last_checkpoint = time.monotonic()
+        run.frame_epoch = exp.trainer.epoch
+
+        def on_tick(_trainer) -> None:
+            nonlocal last_checkpoint
+            run.mailbox.drain(exp)
+            publish_progress(entry, exp, since_epoch=run.frame_epoch)
+            run.frame_epoch = exp.trainer.epoch
+            if time.monotonic() - last_checkpoint >= settings.checkpoint_seconds:
+                self.networks.save(entry)
+                last_checkpoint = time.monotonic()
+
+        result = exp.trainer.run(
+            run.epochs, should_stop=run.stop.is_set, on_tick=on_tick,
+            tick_seconds=1.0 / settings.stream_fps,
+            max_epochs_per_second=run.max_epochs_per_second,
+        )
+        if result.reason == "stopped":
+            reason = run.stop_reason
+            return reason, (result.message if reason == "stopped"
+                            else f"{result.message} ({reason})")
+        return result.reason, result.message
+
+
+def publish_progress(entry: Entry, exp: Experiment, since_epoch: int | None) -> None:
+    """One progress frame, encoded once per variant that a viewer follows."""
+    channel = entry.channel
+    if not channel.viewers:
+        return
+    t = exp.trainer
+    frame = {
+        "epoch": t.epoch,
+        "iteration": t.iteration,
+        "status": entry.status,
+        "metrics": views.metrics(exp),
+        "layers": [{"W": layer.W.tolist(), "b": layer.b.tolist()} for layer in exp.net.layers],
+        "history": views.history(exp, since_epoch=since_epoch),
+    }
+    payloads = {None: dumps(frame)}
+    for variant in channel.wanted_variants():
+        resolution, neurons = variant
+        payloads[variant] = dumps({**frame,
+                                   "boundary": views.boundary(exp, resolution, neurons)})
+    channel.publish("progress", payloads)

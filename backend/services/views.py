@@ -1,0 +1,143 @@
+"""The JSON shapes of the API, built from the core's objects. Nothing here is ever NaN or
+Infinity: a number that is not finite becomes null."""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+from backend.core.experiment import Experiment
+from backend.core.network import Pass
+
+GRID_ENCODING = "base64 of little-endian float32, C order"
+
+
+def finite(value):
+    """A float, or None where it is not finite (or missing)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def array(values: np.ndarray) -> list:
+    """Nested lists of an array, with null wherever a value is not finite."""
+    values = np.asarray(values, dtype=np.float64)
+    if np.isfinite(values).all():
+        return values.tolist()
+    return np.where(np.isfinite(values), values, None).tolist()
+
+
+def metrics(exp: Experiment) -> dict:
+    return {name: finite(v) for name, v in exp.trainer.evaluate().items()}
+
+
+def domain(exp: Experiment) -> dict:
+    (x1, x2) = exp.data.dataset.domain
+    return {"x1": list(x1), "x2": list(x2)}
+
+
+def layers(exp: Experiment) -> list[dict]:
+    return exp.net.parameters()
+
+
+def state(exp: Experiment, meta: dict) -> dict:
+    """GET /api/networks/{id}: the spec, shapes, weights, counters and metrics."""
+    t = exp.trainer
+    targets = exp.targets
+    return {
+        **meta,
+        "spec": exp.spec,
+        "sizes": exp.net.sizes,
+        "layers": layers(exp),
+        "epoch": t.epoch,
+        "iteration": t.iteration,
+        "next_step": t.next_step,
+        "metrics": metrics(exp),
+        "warnings": list(exp.warnings),
+        "task": targets.task,
+        "classes": targets.classes,
+        "outputs": targets.outputs,
+        "targets": {"low": targets.low, "high": 1.0, "threshold": targets.threshold},
+        "domain": domain(exp),
+        "perceptron": ({"last_epoch_errors": t.last_epoch_errors,
+                        "epoch_errors": t.epoch_errors, "converged": t.converged}
+                       if t.config.rule == "perceptron" else None),
+    }
+
+
+def data(exp: Experiment) -> dict:
+    ds = exp.data.dataset
+
+    def part(idx):
+        return {"x": ds.x[idx].tolist(), "y": ds.y[idx].tolist()}
+
+    return {"task": ds.task, "classes": ds.classes, "domain": domain(exp),
+            "features": exp.features, "train": part(exp.data.train),
+            "test": part(exp.data.test)}
+
+
+def history(exp: Experiment, since_epoch: int | None = None) -> dict:
+    h = exp.trainer.history.to_dict()
+    columns = {k: h[k] for k in ("epoch", "iteration", "train_loss", "test_loss",
+                                 "train_accuracy", "test_accuracy")}
+    if since_epoch is not None:
+        start = next((i for i, e in enumerate(columns["epoch"]) if e > since_epoch),
+                     len(columns["epoch"]))
+        columns = {k: v[start:] for k, v in columns.items()}
+    cleaned = {k: [finite(v) if k.endswith(("loss", "accuracy")) else v for v in vals]
+               for k, vals in columns.items()}
+    return {**cleaned, "stride": h["stride"]}
+
+
+def grid(values: np.ndarray) -> dict:
+    values = np.ascontiguousarray(values, dtype="<f4")
+    if not np.isfinite(values).all():
+        values = np.nan_to_num(values, nan=0.0, posinf=np.finfo("f4").max,
+                               neginf=np.finfo("f4").min)
+    return {"shape": list(values.shape), "data": base64.b64encode(values.tobytes()).decode()}
+
+
+def boundary(exp: Experiment, resolution: int, neurons: bool) -> dict:
+    b = exp.boundary(resolution, neurons)
+    result = {"resolution": resolution, "domain": domain(exp), "encoding": GRID_ENCODING,
+              "output": grid(b["output"])}
+    if neurons:
+        result["neurons"] = [{"layer": k, **grid(g)} for k, g in enumerate(b["neurons"])]
+    return result
+
+
+def forward(p: Pass, y, indices) -> dict:
+    return {
+        "x": array(p.a[0]),
+        "layers": [{"n": array(p.n[k]), "a": array(p.a[k])} for k in range(1, len(p.a))],
+        "output": array(p.output),
+        "y": None if y is None else array(y),
+        "indices": None if indices is None else indices.tolist(),
+    }
+
+
+def backward(p: Pass, loss: float, rule: str, errors: int | None) -> dict:
+    l = len(p.a) - 1
+    if rule == "perceptron":
+        return {"loss": finite(loss), "errors": errors,
+                "layers": [{"e": array(-p.s[l])}]}
+    return {"loss": finite(loss),
+            "layers": [{"s": array(p.s[k]), "fdot": array(p.fdot[k])} for k in range(1, l + 1)]}
+
+
+def update(exp: Experiment, dW: list, db: list) -> dict:
+    t = exp.trainer
+    return {
+        "layers": [{"W": layer.W.tolist(), "b": layer.b.tolist(), "dW": dW[k].tolist(),
+                    "db": db[k].tolist()} for k, layer in enumerate(exp.net.layers)],
+        "iteration": t.iteration,
+        "epoch": t.epoch,
+    }
+
+
+def predict(exp: Experiment, x: np.ndarray) -> dict:
+    yhat, classes = exp.predict(x)
+    return {"y": array(yhat), "classes": None if classes is None else classes.tolist()}

@@ -38,7 +38,25 @@ def main(argv: list[str] | None = None) -> None:
     for url in addresses_to_open(settings.host, settings.port):
         print(f"  {url}", file=sys.stderr)
     sys.stderr.flush()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                            log_level=settings.log_level, timeout_graceful_shutdown=3)
+    server_class()(config).run()
+
+
+def server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """Ends the endless event streams as soon as a shutdown is asked for, so that the
+        server does not wait for viewers to leave before it checkpoints and exits."""
+
+        def handle_exit(self, sig, frame) -> None:
+            on_exit = getattr(self.config.app.state, "on_exit", None)
+            if on_exit is not None:
+                on_exit()
+            super().handle_exit(sig, frame)
+
+    return Server
 
 
 if __name__ == "__main__":

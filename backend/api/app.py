@@ -28,14 +28,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.db)
         network_service = NetworkService(store, settings.max_networks_in_memory,
                                          loop=asyncio.get_running_loop())
-        app.state.services = Services(settings, network_service,
-                                      TrainingService(settings, network_service))
+        training_service = TrainingService(settings, network_service)
+        app.state.services = Services(settings, network_service, training_service)
+
+        def on_exit() -> None:
+            """Stop the runs (each saves a checkpoint) and end every stream."""
+            training_service.shutdown()
+            for entry in network_service.entries():
+                entry.channel.close()
+
+        app.state.on_exit = on_exit
         try:
             yield
         finally:
-            app.state.services.training.shutdown()
-            for entry in network_service.entries():
-                entry.channel.close()
+            on_exit()
             store.close()
 
     app = FastAPI(

@@ -12,6 +12,7 @@ from backend.core.experiment import Experiment
 from backend.core.network import Pass
 
 GRID_ENCODING = "base64 of little-endian float32, C order"
+F32_MAX = float(np.finfo(np.float32).max)
 
 
 def finite(value):
@@ -93,10 +94,10 @@ def history(exp: Experiment, since_epoch: int | None = None) -> dict:
 
 
 def grid(values: np.ndarray) -> dict:
+    """A grid as base64 float32; values beyond float32 are clipped to its range, NaN is 0."""
+    if not np.isfinite(values).all() or np.abs(values).max(initial=0) > F32_MAX:
+        values = np.clip(np.nan_to_num(values, nan=0.0), -F32_MAX, F32_MAX)
     values = np.ascontiguousarray(values, dtype="<f4")
-    if not np.isfinite(values).all():
-        values = np.nan_to_num(values, nan=0.0, posinf=np.finfo("f4").max,
-                               neginf=np.finfo("f4").min)
     return {"shape": list(values.shape), "data": base64.b64encode(values.tobytes()).decode()}
 
 

@@ -1,0 +1,70 @@
+"""Background runs in-process: 202 at once, one run per network, stop, PATCH mid-run,
+divergence kept out of JSON."""
+
+import json
+import time
+
+import pytest
+
+
+def wait_idle(net, timeout=20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = net.get()
+        if state["status"] == "idle" and state["last_run"]:
+            return state
+        time.sleep(0.02)
+    pytest.fail("the run did not end")
+
+
+def strict(text: str):
+    return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+
+def test_train_answers_202_then_finishes(make):
+    net = make({"dataset": {"name": "xor"}, "hidden": [4], "learning_rate": 0.5})
+    answer = net.post("/train", {"epochs": 500}, expect=202)
+    assert answer["status"] in ("queued", "training")
+    state = wait_idle(net)
+    assert state["epoch"] == 500 and state["last_run"]["reason"] == "finished"
+    assert state["metrics"]["train_accuracy"] == 1.0
+
+
+def test_one_run_at_a_time_and_stop(make):
+    net = make()
+    net.post("/train", {"epochs": 1_000_000, "max_epochs_per_second": 50}, expect=202)
+    r = net.client.post(net.url + "/train", json={"epochs": 5}, headers=net.headers)
+    assert r.status_code == 409 and "already training" in r.json()["detail"]
+    for path, body in (("/step", {"iterations": 1}), ("/forward", {}), ("/reset", {})):
+        r = net.client.post(net.url + path, json=body, headers=net.headers)
+        assert r.status_code == 409 and "training" in r.json()["detail"]
+    state = net.patch({"learning_rate": 0.05})  # handed to the run, applied between epochs
+    assert state["spec"]["learning_rate"] == 0.05
+    time.sleep(0.2)
+    stopped = net.post("/stop")
+    assert stopped["status"] == "idle" and stopped["last_run"]["reason"] == "stopped"
+    assert 0 < stopped["epoch"] < 1000
+    epoch = stopped["epoch"]
+    time.sleep(0.1)
+    assert net.get()["epoch"] == epoch  # it really stopped
+    net.post("/step", {"iterations": 1})  # and the network is free again
+
+
+def test_perceptron_run_converges_or_says_why_not(make):
+    for name, reason in (("and", "converged"), ("xor", "not_converged")):
+        net = make({"dataset": {"name": name}, "rule": "perceptron", "learning_rate": 1})
+        net.post("/train", {"epochs": 100}, expect=202)
+        last = wait_idle(net)["last_run"]
+        assert last["reason"] == reason and last["message"]
+
+
+def test_a_diverging_run_keeps_json_strict(make, client):
+    net = make({"dataset": {"name": "plane"}, "hidden": [8], "activation": "relu",
+                "learning_rate": 1000, "init": {"scheme": "uniform"}})
+    net.post("/train", {"epochs": 1000}, expect=202)
+    state = wait_idle(net)
+    assert state["last_run"]["reason"] == "diverged"
+    assert "learning rate" in state["last_run"]["message"]
+    for path in ("", "/history", "/export", "/boundary?neurons=true"):
+        strict(client.get(net.url + path).text)
+    strict(client.post(net.url + "/predict", json={"x": [[1, 1]]}).text)

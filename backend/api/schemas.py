@@ -198,3 +198,35 @@ class PredictBody(Body):
 def spec_fields(model: BaseModel) -> dict:
     """The fields the caller actually gave, recursively, without the unset ones."""
     return model.model_dump(exclude_none=True)
+
+
+class ExportedLayer(LayerParameters):
+    activation: ActivationName
+
+
+class DataDocument(Body):
+    points: list[tuple[Coordinate, Coordinate, Value]] = Field(min_length=1,
+                                                               max_length=MAX_POINTS)
+    task: Literal["classification", "regression"]
+    classes: int = Field(ge=0, le=8)
+    domain: tuple[tuple[Coordinate, Coordinate], tuple[Coordinate, Coordinate]]
+    train: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=MAX_POINTS)
+    test: list[Annotated[int, Field(ge=0)]] = Field(max_length=MAX_POINTS)
+
+
+class ImportBody(BaseModel):
+    """A document from GET /export. Its spec is checked as a create body is."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    format: Literal["nn-playground/1"]
+    spec: CreateBody
+    data: DataDocument
+    layers: list[ExportedLayer] = Field(min_length=1, max_length=65)
+    training: dict
+
+    def document(self) -> dict:
+        return {"format": self.format, "spec": self.spec.model_dump(exclude_none=True),
+                "data": self.data.model_dump(), "layers": [layer.model_dump()
+                                                           for layer in self.layers],
+                "training": self.training}

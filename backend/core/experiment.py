@@ -156,20 +156,31 @@ class Experiment:
 
     @classmethod
     def from_dict(cls, saved: dict) -> Experiment:
-        if saved.get("format") != FORMAT:
+        """Rebuild an experiment from :meth:`to_dict`'s document, checking every part."""
+        if not isinstance(saved, dict) or saved.get("format") != FORMAT:
             raise SpecError(f"not a playground document: 'format' must be {FORMAT!r}")
+        try:
+            return cls._from_dict(saved)
+        except SpecError:
+            raise
+        except KeyError as exc:
+            raise SpecError(f"the document lacks the field {exc}") from None
+        except (ValueError, TypeError, IndexError) as exc:
+            raise SpecError(f"the document does not describe a valid network: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, saved: dict) -> Experiment:
         spec = normalize_spec(saved["spec"])
         d = saved["data"]
         points = np.asarray(d["points"], dtype=np.float64).reshape(-1, 3)
-        dataset = Dataset(points[:, :2].copy(), points[:, 2].copy(), d["task"], d["classes"],
-                          (tuple(d["domain"][0]), tuple(d["domain"][1])))
+        if not np.isfinite(points).all():
+            raise SpecError("the document's points must be finite numbers")
+        dataset = Dataset(points[:, :2].copy(), points[:, 2].copy(), d["task"],
+                          int(d["classes"]), (tuple(d["domain"][0]), tuple(d["domain"][1])))
         data = Data(dataset, np.asarray(d["train"], np.int64), np.asarray(d["test"], np.int64))
         _check_split(data)
-        try:
-            net = Network(_sizes(spec, dataset), spec["activations"], saved["layers"])
-            exp = cls(spec, data, net)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SpecError(f"the document does not describe a valid network: {exc}") from None
+        net = Network(_sizes(spec, dataset), spec["activations"], saved["layers"])
+        exp = cls(spec, data, net)
         exp.trainer.restore_counters(saved["training"])
         return exp
 

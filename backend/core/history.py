@@ -55,7 +55,15 @@ class History:
 
     @classmethod
     def from_dict(cls, saved: dict) -> History:
-        history = cls(saved["max_points"])
-        history.stride = saved["stride"]
+        history = cls(int(saved["max_points"]))
+        history.stride = int(saved["stride"])
         history.columns = {name: list(saved[name]) for name in COLUMNS}
+        lengths = {len(values) for values in history.columns.values()}
+        if history.stride < 1 or len(lengths) != 1:
+            raise ValueError("the history's columns must have the same length and its "
+                             "stride be at least 1")
+        for name in COLUMNS[2:]:
+            if any(v is not None and not isinstance(v, int | float)
+                   for v in history.columns[name]):
+                raise ValueError(f"the history's {name} must hold numbers or null")
         return history

@@ -469,14 +469,26 @@ class Trainer:
         }
 
     def restore_counters(self, saved: dict) -> None:
-        self.epoch = saved["epoch"]
-        self.iteration = saved["iteration"]
-        self.cursor = saved["cursor"]
-        self.order = None if saved["order"] is None else np.asarray(saved["order"], np.int64)
-        self.epoch_errors = saved["epoch_errors"]
-        self.last_epoch_errors = saved["last_epoch_errors"]
-        self.rng.bit_generator.state = saved["rng"]
-        self.history = History.from_dict(saved["history"])
+        """Counters, shuffles and history from :meth:`counters`, checked for consistency."""
+        epoch, iteration, cursor = int(saved["epoch"]), int(saved["iteration"]), \
+            int(saved["cursor"])
+        if min(epoch, iteration, cursor) < 0 or cursor >= self.n_train:
+            raise TrainingError("epoch, iteration and cursor must be 0 or more, and the cursor "
+                                f"below the {self.n_train} training samples")
+        order = saved["order"]
+        if order is not None:
+            order = np.asarray(order, np.int64)
+            if sorted(order.tolist()) != list(range(self.n_train)):
+                raise TrainingError("the epoch's order must be a permutation of the "
+                                    f"{self.n_train} training samples")
+        rng = np.random.default_rng()
+        rng.bit_generator.state = saved["rng"]
+        history = History.from_dict(saved["history"])
+        self.epoch, self.iteration, self.cursor, self.order = epoch, iteration, cursor, order
+        self.epoch_errors = int(saved["epoch_errors"])
+        last = saved["last_epoch_errors"]
+        self.last_epoch_errors = None if last is None else int(last)
+        self.rng, self.history = rng, history
 
 
 class _Workspace:

@@ -220,7 +220,7 @@ def test_export_import_and_fork_copy_everything_with_new_ids(make, client):
         assert copy["network"]["epoch"] == 2
         assert client.get(f"/api/networks/{copy['id']}/history").json() == net.get("/history")
     bad = client.post("/api/networks/import", json={"format": "something else"})
-    assert bad.status_code == 422 and "nn-playground/1" in bad.json()["detail"]
+    assert bad.status_code == 422 and "nn-playground/1" in bad.text
 
 
 def test_put_parameters_checks_shapes(make):
@@ -263,3 +263,37 @@ def test_catalog_lists_choices_and_limits(client):
     assert c["limits"]["hidden_layers"] >= 8 and c["limits"]["neurons_per_layer"] >= 64
     assert c["limits"]["samples"] >= 10000 and c["limits"]["epochs_per_run"] >= 1_000_000
     assert c["limits"]["boundary_resolution"] >= 200
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d.pop("training"),
+    lambda d: d["training"].update(order=[0, 0, 1]),
+    lambda d: d["training"].update(cursor=10**6),
+    lambda d: d["training"].update(rng={"bit_generator": "MT19937"}),
+    lambda d: d["data"].update(train=[10**6]),
+    lambda d: d["layers"][0].update(W=[[1.0]]),
+    lambda d: d["spec"].update(hidden=[3, 3]),
+    lambda d: d["training"]["history"].update(epoch=[0, 1]),
+    lambda d: d["spec"].update(hidden=[100]),
+])
+def test_a_damaged_document_is_refused_with_a_sentence(make, client, damage):
+    document = make({"dataset": {"name": "moons"}}).get("/export")
+    damage(document)
+    r = client.post("/api/networks/import", json=document)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]
+
+
+def test_idle_networks_leave_memory_but_never_the_store(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from backend.api.app import create_app
+    from backend.settings import Settings
+
+    with TestClient(create_app(Settings(db=str(tmp_path / "m.db"),
+                                        max_networks_in_memory=2))) as c:
+        ids = [c.post("/api/networks", json={"dataset": {"name": "xor"}}).json()["id"]
+               for _ in range(5)]
+        assert len(c.app.state.services.networks.entries()) == 2
+        for network_id in ids:
+            assert c.get(f"/api/networks/{network_id}").status_code == 200

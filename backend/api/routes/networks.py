@@ -8,7 +8,14 @@ import numpy as np
 from fastapi import APIRouter, Query, Response
 
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
-from backend.api.schemas import CreateBody, ParametersBody, PatchBody, PredictBody, ResetBody
+from backend.api.schemas import (
+    CreateBody,
+    ImportBody,
+    ParametersBody,
+    PatchBody,
+    PredictBody,
+    ResetBody,
+)
 from backend.core.experiment import Experiment
 from backend.core.spec import normalize_spec
 from backend.services import limits, views
@@ -32,9 +39,10 @@ def create_network(body: CreateBody, services: ServicesDep) -> dict:
 
 
 @router.post("/import", status_code=201)
-def import_network(document: dict, services: ServicesDep) -> dict:
+def import_network(body: ImportBody, services: ServicesDep) -> dict:
     """A new network from an exported document (`GET /export`), with a new id and token."""
-    limits.check_spec(document.get("spec") or {}, services.settings)
+    document = body.document()
+    limits.check_spec(document["spec"], services.settings)
     return created(services, Experiment.from_dict(document))
 
 

@@ -7,6 +7,7 @@ import sys
 
 from backend.netinfo import addresses_to_open
 from backend.settings import Settings
+from backend.sharing import qr_terminal
 
 
 def parse_args(argv: list[str] | None = None, base: Settings | None = None) -> Settings:
@@ -34,13 +35,21 @@ def main(argv: list[str] | None = None) -> None:
     from backend.api.app import create_app
 
     app = create_app(settings)
-    print("Neural-network playground: open", file=sys.stderr)
-    for url in addresses_to_open(settings.host, settings.port):
-        print(f"  {url}", file=sys.stderr)
-    sys.stderr.flush()
+    print(startup_message(settings), file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=settings.log_level, timeout_graceful_shutdown=3)
     server_class()(config).run()
+
+
+def startup_message(settings: Settings) -> str:
+    """The addresses to open; serving a classroom, the first LAN one as a QR code too."""
+    urls = addresses_to_open(settings.host, settings.port)
+    lines = ["Neural-network playground: open", *(f"  {url}" for url in urls)]
+    lan = [u for u in urls if not u.startswith("http://127.")]
+    if lan:
+        lines += ["", f"Students on the same network open {lan[0]} or scan:",
+                  qr_terminal(lan[0])]
+    return "\n".join(lines)
 
 
 def server_class():

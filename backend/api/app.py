@@ -13,7 +13,7 @@ from backend import __version__
 from backend.api import errors
 from backend.api.deps import Services
 from backend.api.limits import BodySizeLimit
-from backend.api.routes import catalog, health, networks, steps, training
+from backend.api.routes import catalog, health, networks, share, steps, training
 from backend.services.networks import NetworkService
 from backend.services.store import Store
 from backend.services.training import TrainingService
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (health, catalog, networks, steps, training):
+    for module in (health, catalog, share, networks, steps, training):
         app.include_router(module.router, prefix="/api")
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():

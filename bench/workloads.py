@@ -1,0 +1,187 @@
+"""The workloads, our training loop on each, and scikit-learn's MLPRegressor set to the same math.
+
+Each runner is a function ``chunk(k) -> units`` that does k units of work (our whole iterations,
+one of scikit-learn's epochs, one boundary grid) and returns how many samples (or grids) it
+processed, so that :func:`bench.timing.rate` can time it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from backend.core.experiment import Experiment
+from backend.core.network import Network
+
+Chunk = Callable[[int], int]
+
+BOUNDARY_RESOLUTION = 100
+
+
+@dataclass(frozen=True)
+class Workload:
+    key: str
+    hidden: tuple[int, ...]
+    activation: str  # of the hidden layers; the output is linear (regression)
+    n_train: int
+    batch: int
+    learning_rate: float  # ours; scikit-learn gets twice this (its loss is half ours)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [2, *self.hidden, 1]
+
+    @property
+    def label(self) -> str:
+        return (f"{'-'.join(map(str, self.sizes))} {self.activation}, "
+                f"{self.n_train:,} samples, batch {self.batch}")
+
+    def spec(self) -> dict:
+        return {
+            "dataset": {"name": "plane", "n_samples": self.n_train, "noise": 0.1,
+                        "train_fraction": 1.0, "seed": 1},
+            "features": ["x1", "x2"],
+            "hidden": list(self.hidden),
+            "activation": self.activation,
+            "output_activation": "linear",
+            "learning_rate": self.learning_rate,
+            "batch": {"mode": "minibatch", "size": self.batch},
+            "init": {"scheme": "xavier", "seed": 0},
+        }
+
+
+TRAINING = [
+    Workload("W1", (4, 2), "tanh", 250, 10, 0.01),
+    Workload("W2", (8, 8, 8, 8, 8, 8), "tanh", 250, 10, 0.01),
+    Workload("W3", (4, 2), "tanh", 250, 1, 0.01),
+    Workload("W4", (64, 64), "relu", 10_000, 32, 0.001),
+]
+BOUNDARY = TRAINING[1]  # W5: the boundary of W2's network
+
+
+def experiment(w: Workload) -> Experiment:
+    return Experiment.create(w.spec())
+
+
+# -- ours ------------------------------------------------------------------------------------
+
+def ours(w: Workload) -> Chunk:
+    """Whole iterations (forward, backward, update) through Trainer.step, as the server runs
+    them: the per-epoch history evaluation on the training set is included."""
+    t = experiment(w).trainer
+
+    def chunk(k: int) -> int:
+        before = t.epoch * t.n_train + t.cursor
+        t.step(iterations=k)
+        return t.epoch * t.n_train + t.cursor - before
+
+    return chunk
+
+
+# -- scikit-learn ----------------------------------------------------------------------------
+
+def sklearn_model(w: Workload):
+    """MLPRegressor doing plain SGD on the same network: no momentum, no L2, a constant rate.
+
+    Its loss is half the squared error, so its gradient is half ours: learning_rate_init = 2 eta
+    makes the same step. shuffle=False (ours reshuffles each epoch: the same work, in another
+    order); max_iter=1 + warm_start and one partial_fit per epoch; no early stopping.
+    """
+    from sklearn.neural_network import MLPRegressor
+
+    return MLPRegressor(
+        hidden_layer_sizes=w.hidden, activation=w.activation, solver="sgd",
+        momentum=0.0, nesterovs_momentum=False, alpha=0.0, learning_rate="constant",
+        learning_rate_init=2 * w.learning_rate, shuffle=False, batch_size=w.batch,
+        max_iter=1, warm_start=True, tol=0.0, n_iter_no_change=10**9, early_stopping=False,
+        random_state=0,
+    )
+
+
+@contextmanager
+def quiet():
+    """scikit-learn's convergence warnings off: max_iter=1 is on purpose."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def sklearn(w: Workload, n: int | None = None) -> Chunk:
+    """One partial_fit per epoch of the same training data (its first n samples, if given)."""
+    t = experiment(w).trainer
+    X, y = t.train_a0[:n], t.train_y[:n, 0].copy()
+    model = sklearn_model(w)
+
+    def chunk(k: int) -> int:
+        with quiet():
+            for _ in range(k):
+                model.partial_fit(X, y)
+        return k * len(X)
+
+    return chunk
+
+
+def same_math(w: Workload, n: int | None = None) -> float:
+    """One epoch, in order, from the same weights, by both: the largest difference of a weight
+    relative to its size. About 1e-16 when both do the very same arithmetic."""
+    exp = experiment(w)
+    t = exp.trainer
+    X, Y = t.train_a0[:n], t.train_y[:n]
+    model = sklearn_model(w)
+    with quiet():
+        model.partial_fit(X[:w.batch], Y[:w.batch, 0])  # builds the arrays; set just below
+        for k, layer in enumerate(exp.net.layers):
+            model.coefs_[k][...] = layer.W.T  # in place: the optimizer holds these arrays
+            model.intercepts_[k][...] = layer.b
+        model.partial_fit(X, Y[:, 0])
+    for start in range(0, len(X), w.batch):  # our steps on the same consecutive batches
+        t.forward(X[start:start + w.batch], Y[start:start + w.batch])
+        t.backward()
+        t.update()
+    worst = 0.0
+    for k, layer in enumerate(exp.net.layers):
+        for ours_, theirs in ((layer.W, model.coefs_[k].T), (layer.b, model.intercepts_[k])):
+            scale = max(1.0, float(np.abs(ours_).max()))
+            worst = max(worst, float(np.abs(ours_ - theirs).max()) / scale)
+    return worst
+
+
+# -- W5: the decision boundary ---------------------------------------------------------------
+
+def boundary(w: Workload = BOUNDARY, resolution: int = BOUNDARY_RESOLUTION) -> Chunk:
+    """Experiment.boundary(R, neurons=True): every neuron over an R x R grid."""
+    exp = experiment(w)
+
+    def chunk(k: int) -> int:
+        for _ in range(k):
+            exp.boundary(resolution, neurons=True)
+        return k
+
+    return chunk
+
+
+def numpy_forward(net: Network, a0: np.ndarray) -> list[np.ndarray]:
+    """The reference: a plain NumPy forward pass keeping every layer's a^k."""
+    funcs = {"tanh": np.tanh, "linear": lambda n: n, "relu": lambda n: np.maximum(n, 0.0)}
+    a = [a0]
+    for layer in net.layers:
+        a.append(funcs[layer.activation.name](a[-1] @ layer.W.T + layer.b))
+    return a
+
+
+def boundary_reference(w: Workload = BOUNDARY, resolution: int = BOUNDARY_RESOLUTION) -> Chunk:
+    exp = experiment(w)
+    a0 = exp.inputs(exp.grid_points(resolution))
+
+    def chunk(k: int) -> int:
+        for _ in range(k):
+            numpy_forward(exp.net, a0)
+        return k
+
+    return chunk

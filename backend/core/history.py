@@ -8,6 +8,7 @@ behind a point is only paid for the epochs that are kept.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 COLUMNS = ("epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -33,7 +34,9 @@ class History:
         self.columns["epoch"].append(epoch)
         self.columns["iteration"].append(iteration)
         for name in COLUMNS[2:]:
-            self.columns[name].append(metrics.get(name))
+            value = metrics.get(name)
+            # A loss that overflowed is kept as "no value": the history stays plain JSON.
+            self.columns[name].append(value if value is None or math.isfinite(value) else None)
         if len(self) > self.max_points:
             self.stride *= 2
             keep = [i for i, e in enumerate(self.columns["epoch"]) if e % self.stride == 0]

@@ -167,6 +167,7 @@ class Trainer:
         self._pending_batch: np.ndarray | None = None  # sample indices, None for a given batch
         self._pending_y: np.ndarray | None = None
         self._forward_without_y = False
+        self._undo = None
         self.next_step = "forward"
         self.history.record(0, 0, self.evaluate)
 
@@ -228,6 +229,10 @@ class Trainer:
             batch = None
             a0 = np.asarray(a0, dtype=np.float64)
             y = None if y is None else np.asarray(y, dtype=np.float64)
+            if y is not None and y.shape != (len(a0), self.net.sizes[-1]):
+                raise TrainingError(
+                    f"y must hold one row of {self.net.sizes[-1]} target value(s) per sample "
+                    f"({len(a0)} x {self.net.sizes[-1]}); got {' x '.join(map(str, y.shape))}")
         with np.errstate(all="ignore"):
             ws = forward(self.net, a0)
         self._forward_without_y = y is None
@@ -270,6 +275,7 @@ class Trainer:
 
     def abandon_batch(self) -> None:
         """Forget a batch begun step by step: the next step is forward again."""
+        self._undo = None
         self._pending = self._pending_batch = self._pending_y = None
         self.next_step = "forward"
 
@@ -290,6 +296,10 @@ class Trainer:
             y = np.take(self.train_y, batch, axis=0, out=ws.y)
         with np.errstate(all="ignore"):
             forward(self.net, ws.pass_.a[0], ws.pass_)
+            if not math.isfinite(ws.pass_.output.sum()):
+                self._undo_last_update()
+                raise Diverged(self._diverged_message(
+                    "the outputs overflowed (the weights grew too large)"))
             self._backward(ws.pass_, y)
             gradients(self.net, ws.pass_)
         self._apply_update(ws.pass_, ws.dW, ws.db, ws.W_new, ws.b_new)
@@ -418,6 +428,17 @@ class Trainer:
         for k, layer in enumerate(self.net.layers):
             layer.W, W_new[k] = W_new[k], layer.W
             layer.b, b_new[k] = b_new[k], layer.b
+        self._undo = (W_new, b_new)  # they hold the weights from before this update
+
+    def _undo_last_update(self) -> None:
+        """Back to the weights from before the last update, if they are still at hand."""
+        if self._undo is None:
+            return
+        W_old, b_old = self._undo
+        for k, layer in enumerate(self.net.layers):
+            layer.W, W_old[k] = W_old[k], layer.W
+            layer.b, b_old[k] = b_old[k], layer.b
+        self._undo = None
 
     def _check_finite_loss(self) -> None:
         loss = self.history.last_train_loss if self.history.last_epoch == self.epoch else None

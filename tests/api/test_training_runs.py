@@ -4,6 +4,7 @@ divergence kept out of JSON."""
 import json
 import time
 
+import numpy as np
 import pytest
 
 
@@ -68,3 +69,16 @@ def test_a_diverging_run_keeps_json_strict(make, client):
     for path in ("", "/history", "/export", "/boundary?neurons=true"):
         strict(client.get(net.url + path).text)
     strict(client.post(net.url + "/predict", json={"x": [[1, 1]]}).text)
+
+
+def test_a_diverging_step_is_refused_and_keeps_the_last_good_weights(make, client):
+    net = make({"dataset": {"name": "plane"}, "hidden": [8], "activation": "linear",
+                "learning_rate": 1e5})
+    r = client.post(net.url + "/step", json={"epochs": 50}, headers=net.headers)
+    assert r.status_code == 409 and "Diverged" in r.json()["detail"]
+    state = strict(client.get(net.url).text)
+    assert state["last_run"]["reason"] == "diverged"
+    assert all(np.isfinite(np.asarray(layer["W"])).all() for layer in state["layers"])
+    assert state["metrics"]["train_loss"] is not None  # the kept weights still compute
+    strict(client.get(net.url + "/history").text)
+    strict(client.get(net.url + "/export").text)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
 from backend.api.deps import OwnedEntry, ServicesDep
 from backend.api.schemas import EmptyBody, ForwardBody, StepBody
 from backend.core.experiment import Experiment
+from backend.core.training import Diverged
 from backend.services import limits, views
 from backend.services.networks import require_idle, snapshot
 
@@ -67,7 +68,16 @@ def step(body: StepBody, entry: OwnedEntry, services: ServicesDep) -> dict:
 
     def run(exp: Experiment) -> dict:
         require_idle(entry)
-        exp.trainer.step(iterations=body.iterations or 0, epochs=body.epochs or 0)
+        t = exp.trainer
+        try:
+            t.step(iterations=body.iterations or 0, epochs=body.epochs or 0)
+        except Diverged as exc:  # kept (and stored) with the last good weights, then refused
+            entry.last_run = {"reason": "diverged", "message": str(exc), "epoch": t.epoch,
+                              "iteration": t.iteration}
         return snapshot(entry)
 
-    return services.networks.change(entry, run)
+    state = services.networks.change(entry, run)
+    if state["last_run"] and state["last_run"]["reason"] == "diverged" and \
+            state["last_run"]["iteration"] == state["iteration"]:
+        raise HTTPException(409, state["last_run"]["message"])
+    return state

@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     emit(f"Each figure: the median of {args.repeats} timed repeat(s) of ~{args.seconds:g} s, "
          "ours and the reference taking turns.")
     emit()
-    head = (f"{'':3} {'workload':<44} {'ours':>13} {'reference':>13} {'ours/ref':>8}  "
-            f"{'1-epoch diff':>12}")
+    head = (f"{'':3} {'workload':<42} {'ours':>10} {'NumPy loop':>10} {'ours/np':>7} "
+            f"{'sklearn':>9} {'ours/sk':>7}  {'1-epoch diff':>12}")
     emit(head)
     emit("-" * len(head))
 
@@ -67,29 +67,28 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     for w in workloads.TRAINING:
         if only and w.key not in only:
             continue
-        theirs = diff = None
+        chunks = [workloads.ours(w), workloads.numpy_loop(w)]
         if sk_version:
-            mine, theirs = timing.rates([workloads.ours(w), workloads.sklearn(w, quick_n)],
-                                        args.seconds, args.repeats)
-            diff = workloads.same_math(w, quick_n)
-        else:
-            mine = timing.rate(workloads.ours(w), args.seconds, args.repeats)
-        emit(row(w.key, w.label, mine, theirs, "samples/s", diff))
+            chunks.append(workloads.sklearn(w, quick_n))
+        figures = timing.rates(chunks, args.seconds, args.repeats)
+        diff = workloads.same_math(w, quick_n) if sk_version else None
+        emit(row(w.key, w.label, figures, "samples/s", diff))
 
     if not only or "W5" in only:
         r = workloads.BOUNDARY_RESOLUTION
-        mine, ref = timing.rates([workloads.boundary(), workloads.boundary_reference()],
-                                 args.seconds, args.repeats)
-        label = f"boundary {r}x{r}, neurons=True, W2's network"
-        emit(row("W5", label, mine, ref, "grids/s", None))
+        figures = timing.rates([workloads.boundary(), workloads.boundary_reference()],
+                               args.seconds, args.repeats)
+        label = f"boundary {r}x{r}, every neuron, W2's net"
+        emit(row("W5", label, figures, "grids/s", None))
 
     emit()
-    emit("ours:      Trainer.step (whole iterations; minibatches reshuffled each epoch; "
-         "includes the per-epoch history evaluation)")
-    emit("reference: W1-W4 scikit-learn MLPRegressor, plain SGD with learning_rate_init = 2 eta "
-         "(its loss is half ours), one partial_fit per epoch, no shuffle;")
-    emit("           W5 a plain NumPy forward pass over the same 10,000 points. "
-         "ours/ref > 1: ours is faster.")
+    emit("ours:       Trainer.step (whole iterations; minibatches reshuffled each epoch; "
+         "includes the per-epoch history evaluation and the divergence check)")
+    emit("NumPy loop: bench/reference.py, the tuned yardstick (same math, nothing else); "
+         "W5: its forward pass over the same 10,000 points")
+    emit("sklearn:    MLPRegressor, plain SGD with learning_rate_init = 2 eta (its loss is half "
+         "ours), one partial_fit per epoch, no shuffle")
+    emit("ratios > 1: ours is faster.")
     if sk_version:
         emit("1-epoch diff: the largest relative weight difference after one epoch from the "
              "same weights on the same batches (same math: ~1e-16)")
@@ -97,15 +96,15 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     return 0
 
 
-def row(key: str, label: str, mine: float, ref: float | None, unit: str,
-        diff: float | None) -> str:
+def row(key: str, label: str, figures: list[float], unit: str, diff: float | None) -> str:
     def fig(x: float | None) -> str:
         return "-" if x is None else (f"{x:,.0f}" if x >= 100 else f"{x:,.1f}")
 
-    ratio = "-" if ref is None else f"{mine / ref:.2f}"
+    mine, numpy_ = figures[0], figures[1]
+    sk = figures[2] if len(figures) > 2 else None
     check = "-" if diff is None else f"{diff:.1e}"
-    return (f"{key:3} {label:<44} {fig(mine):>13} {fig(ref):>13} {ratio:>8}  {check:>12}"
-            f"  {unit}")
+    return (f"{key:3} {label:<42} {fig(mine):>10} {fig(numpy_):>10} {mine / numpy_:>7.2f} "
+            f"{fig(sk):>9} {'-' if sk is None else f'{mine / sk:.2f}':>7}  {check:>12}  {unit}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.core.experiment import Experiment
-from backend.core.network import Network
+from bench.reference import ReferenceLoop, grid_forward
 
 Chunk = Callable[[int], int]
 
@@ -166,22 +166,30 @@ def boundary(w: Workload = BOUNDARY, resolution: int = BOUNDARY_RESOLUTION) -> C
     return chunk
 
 
-def numpy_forward(net: Network, a0: np.ndarray) -> list[np.ndarray]:
-    """The reference: a plain NumPy forward pass keeping every layer's a^k."""
-    funcs = {"tanh": np.tanh, "linear": lambda n: n, "relu": lambda n: np.maximum(n, 0.0)}
-    a = [a0]
-    for layer in net.layers:
-        a.append(funcs[layer.activation.name](a[-1] @ layer.W.T + layer.b))
-    return a
-
-
 def boundary_reference(w: Workload = BOUNDARY, resolution: int = BOUNDARY_RESOLUTION) -> Chunk:
+    """The tuned NumPy forward pass over the same grid, every layer kept, buffers reused."""
     exp = experiment(w)
     a0 = exp.inputs(exp.grid_points(resolution))
+    W = [layer.W.copy() for layer in exp.net.layers]
+    b = [layer.b.copy() for layer in exp.net.layers]
+    out = [np.empty((len(a0), len(bk))) for bk in b]
 
     def chunk(k: int) -> int:
         for _ in range(k):
-            numpy_forward(exp.net, a0)
+            grid_forward(W, b, w.activation, a0, out)
         return k
+
+    return chunk
+
+
+# -- the tuned NumPy loop ------------------------------------------------------------------
+
+def numpy_loop(w: Workload) -> Chunk:
+    """bench.reference.ReferenceLoop on the same data: k epochs per chunk."""
+    t = experiment(w).trainer
+    loop = ReferenceLoop(w.sizes, w.activation, t.train_a0, t.train_y, w.learning_rate, w.batch)
+
+    def chunk(k: int) -> int:
+        return sum(loop.epoch() for _ in range(k))
 
     return chunk

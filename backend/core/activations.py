@@ -32,7 +32,8 @@ def _relu(n, out=None):
 def _linear(n, out=None):
     if out is None:
         return np.array(n, dtype=np.float64, copy=True)
-    out[...] = n
+    if out is not n:
+        out[...] = n
     return out
 
 
@@ -91,6 +92,11 @@ class Activation:
     fdot: Callable[..., np.ndarray]
     output_range: tuple[float, float]
     can_backprop: bool = True  # False where fdot = 0 everywhere: gradients cannot flow
+
+    @property
+    def identity(self) -> bool:
+        """f(n) = n: a^k is n^k itself and fdot = 1 (nothing to compute)."""
+        return self.name == "linear"
 
     @property
     def symmetric(self) -> bool:

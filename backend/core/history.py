@@ -15,12 +15,13 @@ COLUMNS = ("epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "t
 
 
 class History:
-    def __init__(self, max_points: int = 1000):
+    def __init__(self, max_points: int = 1000, min_stride: int = 1):
         self.max_points = max(2, max_points)
+        self.min_stride = max(1, min_stride)
         self.clear()
 
     def clear(self) -> None:
-        self.stride = 1
+        self.stride = self.min_stride
         self.columns: dict[str, list] = {c: [] for c in COLUMNS}
 
     def __len__(self) -> int:
@@ -48,17 +49,20 @@ class History:
     def last_epoch(self) -> int | None:
         return self.columns["epoch"][-1] if len(self) else None
 
-    @property
-    def last_train_loss(self) -> float | None:
-        return self.columns["train_loss"][-1] if len(self) else None
+    def last(self) -> dict | None:
+        """The newest point: its epoch, iteration, losses and accuracies."""
+        if not len(self):
+            return None
+        return {name: values[-1] for name, values in self.columns.items()}
 
     def to_dict(self) -> dict:
         return {"stride": self.stride, "max_points": self.max_points,
+                "min_stride": self.min_stride,
                 **{name: list(values) for name, values in self.columns.items()}}
 
     @classmethod
     def from_dict(cls, saved: dict) -> History:
-        history = cls(int(saved["max_points"]))
+        history = cls(int(saved["max_points"]), int(saved.get("min_stride", 1)))
         history.stride = int(saved["stride"])
         history.columns = {name: list(saved[name]) for name in COLUMNS}
         lengths = {len(values) for values in history.columns.values()}

@@ -9,6 +9,10 @@ The pass records (:class:`Pass`) index their lists by the lecture's layer number
 the input x, ``n[k]``, ``a[k]``, ``fdot[k]`` and ``s[k]`` belong to layer k, and index 0 of
 ``n``, ``fdot`` and ``s`` is unused (None). A Pass doubles as the preallocated workspace of the
 fast training loop: :func:`forward`, :func:`backward` and :func:`gradients` write into it.
+
+All weights and biases live in one flat vector ``theta`` (``W^k`` and ``b^k`` are views of it),
+and so do the gradients of a Pass: an update is then a few operations on whole vectors, not a
+few per layer, which is what makes small networks fast.
 """
 
 from __future__ import annotations
@@ -47,10 +51,14 @@ class Network:
                 f"got {len(activations)}"
             )
         self.sizes = [int(p) for p in sizes]
-        self.layers = [
-            Layer(np.zeros((p, q)), np.zeros(p), get_activation(name))
-            for q, p, name in zip(self.sizes[:-1], self.sizes[1:], activations, strict=True)
-        ]
+        functions = [get_activation(name) for name in activations]
+        self.theta = np.zeros(parameter_count(self.sizes))
+        self.layers = [Layer(W, b, f) for (W, b), f in
+                       zip(parameter_views(self.theta, self.sizes), functions, strict=True)]
+        self.version = 0  # counts every change of the parameters
+        self.weight_mask = np.zeros_like(self.theta)  # 1 on weights, 0 on biases
+        for W, _ in parameter_views(self.weight_mask, self.sizes):
+            W[...] = 1.0
         if weights is not None:
             self.set_parameters(weights)
 
@@ -75,6 +83,7 @@ class Network:
         if scheme not in INIT_SCHEMES:
             raise NetworkError(
                 f"unknown init scheme {scheme!r}; allowed: {', '.join(INIT_SCHEMES)}")
+        self.version += 1
         for layer in self.layers:
             p, q = layer.W.shape
             if scheme == "zeros":
@@ -114,9 +123,25 @@ class Network:
         for layer, (W, b) in zip(self.layers, new, strict=True):
             layer.W[...] = W
             layer.b[...] = b
+        self.version += 1
 
     def copy(self) -> Network:
         return Network(self.sizes, self.activations, self.parameters())
+
+
+def parameter_count(sizes: list[int]) -> int:
+    return sum(p * q + p for q, p in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def parameter_views(flat: np.ndarray, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(W^k, b^k) for k = 1..l as views of one flat vector: W^1, b^1, W^2, b^2, ..."""
+    views, start = [], 0
+    for q, p in zip(sizes[:-1], sizes[1:], strict=True):
+        W = flat[start:start + p * q].reshape(p, q)
+        b = flat[start + p * q:start + p * q + p]
+        views.append((W, b))
+        start += p * q + p
+    return views
 
 
 def _shape(shape: tuple) -> str:
@@ -133,21 +158,25 @@ class Pass:
     s: list = field(default_factory=list)  # s[k] = dJ/dn^k (sensitivities)
     gW: list = field(default_factory=list)  # gW[k]: mean over the batch of s^k (a^(k-1))^T
     gb: list = field(default_factory=list)  # gb[k]: mean over the batch of s^k
+    g: np.ndarray | None = None  # every gW[k] and gb[k], flat, laid out as Network.theta
 
     @classmethod
-    def allocate(cls, sizes: list[int], m: int) -> Pass:
-        """A workspace for batches of m samples (every array preallocated)."""
-        def per_layer(shape_of):
-            return [None] + [np.empty(shape_of(k)) for k in range(1, len(sizes))]
+    def allocate(cls, net: Network, m: int) -> Pass:
+        """A workspace for batches of m samples (every array preallocated). A linear layer's
+        a^k is its n^k itself."""
+        sizes = net.sizes
 
-        return cls(
-            a=[np.empty((m, sizes[0]))] + per_layer(lambda k: (m, sizes[k]))[1:],
-            n=per_layer(lambda k: (m, sizes[k])),
-            fdot=per_layer(lambda k: (m, sizes[k])),
-            s=per_layer(lambda k: (m, sizes[k])),
-            gW=per_layer(lambda k: (sizes[k], sizes[k - 1])),
-            gb=per_layer(lambda k: (sizes[k],)),
-        )
+        def per_layer():
+            return [None] + [np.empty((m, p)) for p in sizes[1:]]
+
+        n = per_layer()
+        a = [np.empty((m, sizes[0]))] + [
+            n[k] if layer.activation.identity else np.empty((m, sizes[k]))
+            for k, layer in enumerate(net.layers, start=1)]
+        g = np.empty_like(net.theta)
+        views = parameter_views(g, sizes)
+        return cls(a=a, n=n, fdot=per_layer(), s=per_layer(),
+                   gW=[None] + [W for W, _ in views], gb=[None] + [b for _, b in views], g=g)
 
     @property
     def output(self) -> np.ndarray:
@@ -183,34 +212,36 @@ def backward(net: Network, y: np.ndarray, ws: Pass) -> Pass:
         ws.s = [None] * (l + 1)
     for k in range(l, 0, -1):
         act = net.layers[k - 1].activation
-        ws.fdot[k] = act.fdot(ws.n[k], ws.a[k], out=ws.fdot[k] if preallocated else None)
         if k == l:
             # -2 (y - yhat) = 2 (yhat - y)
             s = np.subtract(ws.a[l], y, out=ws.s[l] if preallocated else None)
             s *= 2.0
         else:
             s = np.matmul(ws.s[k + 1], net.layers[k].W, out=ws.s[k] if preallocated else None)
-        s *= ws.fdot[k]
+        if preallocated and act.identity:
+            ws.fdot[k] = None  # fdot = 1: nothing to multiply (the fast loop skips it)
+        else:
+            ws.fdot[k] = act.fdot(ws.n[k], ws.a[k], out=ws.fdot[k] if preallocated else None)
+            s *= ws.fdot[k]
         ws.s[k] = s
     return ws
 
 
-def gradients(net: Network, ws: Pass) -> Pass:
-    """The batch's mean of ``s^k (a^(k-1))^T`` and of ``s^k`` (one sample: the lecture's step)."""
+def gradients(net: Network, ws: Pass, mean: bool = True) -> Pass:
+    """The batch's mean of ``s^k (a^(k-1))^T`` and of ``s^k`` (one sample: the lecture's step),
+    into ``ws.g`` (``mean=False``: their sums, for a caller that folds 1/m into its step)."""
     l = net.depth
     m = ws.a[0].shape[0]
-    preallocated = len(ws.gW) == l + 1
-    if not preallocated:
-        ws.gW = [None] * (l + 1)
-        ws.gb = [None] * (l + 1)
+    if ws.g is None:
+        ws.g = np.empty_like(net.theta)
+        views = parameter_views(ws.g, net.sizes)
+        ws.gW = [None] + [W for W, _ in views]
+        ws.gb = [None] + [b for _, b in views]
     for k in range(1, l + 1):
-        gW = np.matmul(ws.s[k].T, ws.a[k - 1], out=ws.gW[k] if preallocated else None)
-        gb = np.sum(ws.s[k], axis=0, out=ws.gb[k] if preallocated else None)
-        if m != 1:
-            gW *= 1.0 / m
-            gb *= 1.0 / m
-        ws.gW[k] = gW
-        ws.gb[k] = gb
+        np.matmul(ws.s[k].T, ws.a[k - 1], out=ws.gW[k])
+        np.sum(ws.s[k], axis=0, out=ws.gb[k])
+    if mean and m != 1:
+        ws.g *= 1.0 / m
     return ws
 
 

@@ -15,7 +15,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from backend.core.history import History
-from backend.core.network import Network, Pass, backward, forward, gradients, mse
+from backend.core.network import (
+    Network,
+    Pass,
+    backward,
+    forward,
+    gradients,
+    mse,
+    parameter_views,
+)
 from backend.core.targets import Targets
 
 RULES = ("backprop", "perceptron")
@@ -115,6 +123,19 @@ def frozen_depth(net: Network) -> int:
     return frozen
 
 
+EVALUATED_SAMPLES_PER_EPOCH = 2048
+
+
+def evaluation_stride(samples: int) -> int:
+    """Record the history every this many epochs: 1 for data up to 2,048 points (training and
+    test), else the power of two that keeps the evaluation to about 2,048 points an epoch,
+    a few per cent of the epoch's training work."""
+    stride = 1
+    while samples > EVALUATED_SAMPLES_PER_EPOCH * stride:
+        stride *= 2
+    return stride
+
+
 def _one_of(what: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise TrainingError(f"unknown {what} {value!r}; allowed: {', '.join(allowed)}")
@@ -147,7 +168,9 @@ class Trainer:
         self.targets = targets
         self.config = config
         self.warnings = config.check(net)
-        self.history = History(history_points)
+        self._evaluated: tuple[int, dict] = (-1, {})
+        self.history = History(history_points, min_stride=evaluation_stride(
+            len(self.train_a0) + len(self.test_a0)))
         self.reset_counters(seed)
 
     # -- state --------------------------------------------------------------------------
@@ -162,12 +185,17 @@ class Trainer:
         self.epoch_errors = 0  # perceptron: misclassified samples so far in this epoch
         self.last_epoch_errors: int | None = None
         self.history.clear()
-        self._workspaces: dict[int, _Workspace] = {}
+        self._workspaces: dict[int, Pass] = {}
+        self._d = np.empty_like(self.net.theta)  # the step of the last update
+        self._theta_new = np.empty_like(self.net.theta)
+        views = parameter_views(self._d, self.net.sizes)
+        self.dW = [W for W, _ in views]
+        self.db = [b for _, b in views]
         self._pending: Pass | None = None
         self._pending_batch: np.ndarray | None = None  # sample indices, None for a given batch
         self._pending_y: np.ndarray | None = None
         self._forward_without_y = False
-        self._undo = None
+        self._epoch_a0 = self._epoch_y = None
         self.next_step = "forward"
         self.history.record(0, 0, self.evaluate)
 
@@ -202,7 +230,15 @@ class Trainer:
         return self.config.rule == "perceptron" and self.last_epoch_errors == 0
 
     def evaluate(self) -> dict:
-        """Loss (mean J) and, for classification, accuracy on the training and test sets."""
+        """Loss (mean J) and, for classification, accuracy on the training and test sets
+        (computed once for each version of the weights)."""
+        if self._evaluated[0] == self.net.version:
+            return dict(self._evaluated[1])
+        metrics = self._evaluate()
+        self._evaluated = (self.net.version, metrics)
+        return dict(metrics)
+
+    def _evaluate(self) -> dict:
         metrics = {}
         for name, a0, y in (("train", self.train_a0, self.train_y),
                             ("test", self.test_a0, self.test_y)):
@@ -262,20 +298,17 @@ class Trainer:
         if self.next_step != "update":
             raise StepOrderError("update", self.next_step)
         ws = self._pending
-        dW = [np.empty_like(layer.W) for layer in self.net.layers]
-        db = [np.empty_like(layer.b) for layer in self.net.layers]
         try:
-            self._apply_update(ws, dW, db, [np.empty_like(x) for x in dW],
-                               [np.empty_like(x) for x in db])
+            with np.errstate(all="ignore"):
+                self._step_parameters(ws.g, 1)  # ws.g is already the batch mean
         finally:
             batch = self._pending_batch
             self.abandon_batch()
         self._advance(0 if batch is None else len(batch))
-        return dW, db
+        return [dW.copy() for dW in self.dW], [db.copy() for db in self.db]
 
     def abandon_batch(self) -> None:
         """Forget a batch begun step by step: the next step is forward again."""
-        self._undo = None
         self._pending = self._pending_batch = self._pending_y = None
         self.next_step = "forward"
 
@@ -286,24 +319,25 @@ class Trainer:
         if self.next_step != "forward":
             raise StepOrderError("a whole iteration", self.next_step,
                                  "finish the batch already begun step by step")
-        batch = self._next_batch()
-        ws = self._workspace(len(batch))
-        if ws.whole:
-            ws.pass_.a[0] = self.train_a0
-            y = self.train_y
-        else:
-            np.take(self.train_a0, batch, axis=0, out=ws.pass_.a[0])
-            y = np.take(self.train_y, batch, axis=0, out=ws.y)
         with np.errstate(all="ignore"):
-            forward(self.net, ws.pass_.a[0], ws.pass_)
-            if not math.isfinite(ws.pass_.output.sum()):
-                self._undo_last_update()
-                raise Diverged(self._diverged_message(
-                    "the outputs overflowed (the weights grew too large)"))
-            self._backward(ws.pass_, y)
-            gradients(self.net, ws.pass_)
-        self._apply_update(ws.pass_, ws.dW, ws.db, ws.W_new, ws.b_new)
-        self._advance(len(batch))
+            self._iterate()
+
+    def _iterate(self) -> None:
+        """The fast path: the batch is a slice of this epoch's (shuffled) copy of the data,
+        every array is preallocated, and 1/m is folded into the step."""
+        if self.order is None:
+            self._begin_epoch()
+        start = self.cursor
+        x = self._epoch_a0[start:start + self.batch_length]
+        y = self._epoch_y[start:start + self.batch_length]
+        m = len(x)
+        ws = self._workspaces.get(m) or self._workspace(m)
+        ws.a[0] = x
+        forward(self.net, x, ws)
+        self._backward(ws, y)
+        gradients(self.net, ws, mean=False)
+        self._step_parameters(ws.g, m)
+        self._advance(m)
 
     def check_can_learn(self) -> None:
         if self.config.rule == "backprop" and frozen_depth(self.net) == self.net.depth:
@@ -312,12 +346,16 @@ class Trainer:
     def step(self, iterations: int = 0, epochs: int = 0) -> None:
         """``iterations`` whole iterations, or as many as finish ``epochs`` epochs."""
         self.check_can_learn()
-        if epochs:
-            target = self.epoch + epochs
-            while self.epoch < target:
-                self.iterate()
-        for _ in range(iterations):
-            self.iterate()
+        if self.next_step != "forward":
+            raise StepOrderError("a whole iteration", self.next_step,
+                                 "finish the batch already begun step by step")
+        with np.errstate(all="ignore"):
+            if epochs:
+                target = self.epoch + epochs
+                while self.epoch < target:
+                    self._iterate()
+            for _ in range(iterations):
+                self._iterate()
 
     def run(self, epochs: int, should_stop: Callable[[], bool] = lambda: False,
             on_tick: Callable[[Trainer], None] | None = None, tick_seconds: float = 0.05,
@@ -354,10 +392,8 @@ class Trainer:
                         time.sleep(min(ahead, tick_seconds))
                         now = time.perf_counter()
                 if on_tick is not None and now - last_tick >= tick_seconds:
-                    self._check_finite_loss()
                     on_tick(self)
                     last_tick = now
-            self._check_finite_loss()
         except Diverged as exc:
             return result("diverged", str(exc))
         if self.config.rule == "perceptron":
@@ -382,11 +418,27 @@ class Trainer:
 
     def _next_batch(self) -> np.ndarray:
         if self.order is None:
-            if self.config.batch_mode == "batch":
-                self.order = np.arange(self.n_train)
-            else:
-                self.order = self.rng.permutation(self.n_train)
+            self._begin_epoch()
         return self.order[self.cursor:self.cursor + self.batch_length]
+
+    def _begin_epoch(self) -> None:
+        """This epoch's order: shuffled (stochastic, mini-batch) or as it is (batch)."""
+        if self.config.batch_mode == "batch":
+            self.order = np.arange(self.n_train)
+        else:
+            self.order = self.rng.permutation(self.n_train)
+        self._arrange_epoch()
+
+    def _arrange_epoch(self) -> None:
+        """The training data in this epoch's order, so that every batch is a slice."""
+        if np.array_equal(self.order, np.arange(self.n_train)):
+            self._epoch_a0, self._epoch_y = self.train_a0, self.train_y
+            return
+        if self._epoch_a0 is self.train_a0 or self._epoch_a0 is None:
+            self._epoch_a0 = np.empty_like(self.train_a0)
+            self._epoch_y = np.empty_like(self.train_y)
+        np.take(self.train_a0, self.order, axis=0, out=self._epoch_a0)
+        np.take(self.train_y, self.order, axis=0, out=self._epoch_y)
 
     def _backward(self, ws: Pass, y: np.ndarray, count_errors: bool = True) -> None:
         if self.config.rule == "perceptron":
@@ -400,52 +452,31 @@ class Trainer:
         else:
             backward(self.net, y, ws)
 
-    def _apply_update(self, ws: Pass, dW: list, db: list, W_new: list, b_new: list) -> None:
-        """Compute every layer's new W, b into W_new/b_new; keep them only if all are finite."""
-        cfg = self.config
+    def _step_parameters(self, g: np.ndarray, m: int) -> None:
+        """theta <- theta - eta (g / m + regularization), every layer at once, and only if the
+        new parameters are all finite (else Diverged, and nothing changes). The step taken is
+        left in ``self._d``, whose views are ``self.dW`` and ``self.db``."""
+        cfg, net, d = self.config, self.net, self._d
         eta = cfg.learning_rate
-        finite = 0.0
-        with np.errstate(all="ignore"):
-            for k, layer in enumerate(self.net.layers, start=1):
-                d = dW[k - 1]
-                if cfg.regularization == "l2" and cfg.regularization_rate:
-                    np.multiply(layer.W, cfg.regularization_rate, out=d)
-                    d += ws.gW[k]
-                    d *= -eta
-                elif cfg.regularization == "l1" and cfg.regularization_rate:
-                    np.sign(layer.W, out=d)
-                    d *= cfg.regularization_rate
-                    d += ws.gW[k]
-                    d *= -eta
-                else:
-                    np.multiply(ws.gW[k], -eta, out=d)
-                np.multiply(ws.gb[k], -eta, out=db[k - 1])
-                np.add(layer.W, d, out=W_new[k - 1])
-                np.add(layer.b, db[k - 1], out=b_new[k - 1])
-                finite += W_new[k - 1].sum() + b_new[k - 1].sum()
-        if not math.isfinite(finite):
+        if cfg.regularization == "none" or not cfg.regularization_rate:
+            np.multiply(g, -eta / m, out=d)
+        else:
+            if m != 1:
+                g *= 1.0 / m
+            if cfg.regularization == "l2":
+                np.multiply(net.theta, net.weight_mask, out=d)  # W, and 0 for the biases
+            else:
+                np.sign(net.theta, out=d)
+                d *= net.weight_mask  # sign(W), and 0 for the biases
+            d *= cfg.regularization_rate
+            d += g
+            d *= -eta
+        np.add(net.theta, d, out=self._theta_new)
+        # The sum of squares is not finite if any parameter is NaN, infinite or beyond 1e154.
+        if not math.isfinite(np.dot(self._theta_new, self._theta_new)):
             raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
-        for k, layer in enumerate(self.net.layers):
-            layer.W, W_new[k] = W_new[k], layer.W
-            layer.b, b_new[k] = b_new[k], layer.b
-        self._undo = (W_new, b_new)  # they hold the weights from before this update
-
-    def _undo_last_update(self) -> None:
-        """Back to the weights from before the last update, if they are still at hand."""
-        if self._undo is None:
-            return
-        W_old, b_old = self._undo
-        for k, layer in enumerate(self.net.layers):
-            layer.W, W_old[k] = W_old[k], layer.W
-            layer.b, b_old[k] = b_old[k], layer.b
-        self._undo = None
-
-    def _check_finite_loss(self) -> None:
-        loss = self.history.last_train_loss if self.history.last_epoch == self.epoch else None
-        if loss is None:
-            loss = self.evaluate()["train_loss"]
-        if loss is not None and not math.isfinite(loss):
-            raise Diverged(self._diverged_message("the outputs overflowed (the loss is infinite)"))
+        np.copyto(net.theta, self._theta_new)
+        net.version += 1
 
     def _diverged_message(self, what: str) -> str:
         eta = self.config.learning_rate
@@ -467,11 +498,8 @@ class Trainer:
             self.epoch_errors = 0
             self.history.record(self.epoch, self.iteration, self.evaluate)
 
-    def _workspace(self, m: int) -> _Workspace:
-        ws = self._workspaces.get(m)
-        if ws is None:
-            ws = self._workspaces[m] = _Workspace(self.net, m, whole=m == self.n_train
-                                                  and self.config.batch_mode == "batch")
+    def _workspace(self, m: int) -> Pass:
+        ws = self._workspaces[m] = Pass.allocate(self.net, m)
         return ws
 
     # -- plain-dict serialisation ----------------------------------------------------------
@@ -510,16 +538,6 @@ class Trainer:
         last = saved["last_epoch_errors"]
         self.last_epoch_errors = None if last is None else int(last)
         self.rng, self.history = rng, history
-
-
-class _Workspace:
-    """Preallocated arrays for whole iterations on batches of m samples."""
-
-    def __init__(self, net: Network, m: int, whole: bool):
-        self.whole = whole  # the batch is the whole training set, in order: no copy needed
-        self.pass_ = Pass.allocate(net.sizes, m)
-        self.y = np.empty((m, net.sizes[-1]))
-        self.dW = [np.empty_like(layer.W) for layer in net.layers]
-        self.db = [np.empty_like(layer.b) for layer in net.layers]
-        self.W_new = [np.empty_like(layer.W) for layer in net.layers]
-        self.b_new = [np.empty_like(layer.b) for layer in net.layers]
+        self._epoch_a0 = self._epoch_y = None
+        if order is not None:
+            self._arrange_epoch()

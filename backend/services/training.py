@@ -150,7 +150,7 @@ def publish_progress(entry: Entry, exp: Experiment, since_epoch: int | None) -> 
         "epoch": t.epoch,
         "iteration": t.iteration,
         "status": entry.status,
-        "metrics": views.metrics(exp),
+        "metrics": views.recorded_metrics(exp),
         "layers": [{"W": layer.W.tolist(), "b": layer.b.tolist()} for layer in exp.net.layers],
         "history": views.history(exp, since_epoch=since_epoch),
     }

@@ -10,6 +10,7 @@ import pytest
 
 from bench import machine, timing, workloads
 from bench.__main__ import main
+from bench.reference import ReferenceLoop, grid_forward
 
 KEYS = ["W1", "W2", "W3", "W4"]
 
@@ -43,7 +44,10 @@ def test_the_boundary_and_its_reference_do_the_same_work():
     exp = workloads.experiment(workloads.BOUNDARY)
     R = workloads.BOUNDARY_RESOLUTION
     grids = exp.boundary(R, neurons=True)["neurons"]
-    ref = workloads.numpy_forward(exp.net, exp.inputs(exp.grid_points(R)))
+    a0 = exp.inputs(exp.grid_points(R))
+    W = [layer.W for layer in exp.net.layers]
+    b = [layer.b for layer in exp.net.layers]
+    ref = [a0, *grid_forward(W, b, "tanh", a0, [np.empty((len(a0), len(bk))) for bk in b])]
     assert len(ref) == len(grids)
     for grid, a in zip(grids, ref, strict=True):
         np.testing.assert_allclose(grid.reshape(grid.shape[0], -1), a.T, rtol=1e-12,
@@ -101,3 +105,21 @@ def test_sklearn_is_set_to_the_same_math():
         # One epoch (40 samples, in order) from the same weights: the same arithmetic.
         assert workloads.same_math(w, 40) < 1e-12, w.key
         assert workloads.sklearn(w, 40)(2) == 80
+
+
+def test_the_numpy_loop_does_the_core_math():
+    """The yardstick trains like the core: same data, same initial weights, same batches."""
+    w = workloads.TRAINING[0]
+    exp = workloads.experiment(w)
+    t = exp.trainer
+    loop = ReferenceLoop(w.sizes, w.activation, t.train_a0, t.train_y, w.learning_rate, w.batch)
+    for k, layer in enumerate(exp.net.layers):
+        loop.W[k][...], loop.b[k][...] = layer.W, layer.b
+    loop.rng = np.random.default_rng(7)
+    t.rng = np.random.default_rng(7)
+    assert loop.epoch() == t.n_train
+    t.step(epochs=1)
+    for k, layer in enumerate(exp.net.layers):
+        np.testing.assert_allclose(loop.W[k], layer.W, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(loop.b[k], layer.b, rtol=1e-12, atol=1e-15)
+    assert workloads.numpy_loop(w)(1) == t.n_train

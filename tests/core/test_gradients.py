@@ -82,7 +82,7 @@ def test_backprop_gradients_match_finite_differences(hidden, output, case):
     gradients(net, p)
 
     # The preallocated workspace of the fast loop must give the very same numbers.
-    ws = Pass.allocate(net.sizes, m)
+    ws = Pass.allocate(net, m)
     forward(net, x, ws)
     backward(net, y, ws)
     gradients(net, ws)

@@ -85,4 +85,4 @@ def test_a_trainer_history_is_thinned_too():
     epochs = exp.trainer.history.columns["epoch"]
     assert len(epochs) <= 16 and epochs[0] == 0
     assert len(set(np.diff(epochs).tolist())) == 1
-    assert exp.trainer.history.columns["train_loss"][0] > exp.trainer.history.last_train_loss
+    assert exp.trainer.history.columns["train_loss"][0] > exp.trainer.history.last()["train_loss"]

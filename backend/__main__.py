@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from backend.netinfo import addresses_to_open
@@ -30,6 +31,10 @@ def parse_args(argv: list[str] | None = None, base: Settings | None = None) -> S
 
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
+    # One BLAS thread per training thread: the server runs many small products at once, where
+    # a second BLAS thread only waits for a busy core. Set before NumPy is first imported.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     import uvicorn
 
     from backend.api.app import create_app

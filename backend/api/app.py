@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
 
 from backend import __version__
 from backend.api import errors
@@ -52,10 +53,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (health, catalog, share, networks, steps, training):
+    for module in (health, catalog, share):
         app.include_router(module.router, prefix="/api")
+    for module in (networks, steps, training):
+        app.include_router(module.router, prefix="/api", responses=errors.RESPONSES)
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():
-        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+        app.router.routes.append(PageMount("/", StaticFiles(directory=frontend, html=True),
+                                           name="frontend"))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+class PageMount(Mount):
+    """The static page at /, but never for a path under /api/: an unknown API path is the
+    API's JSON 404, and a known one called with the wrong method its 405 (with the right
+    ``Allow`` header), rather than the static files' plain-text answers."""
+
+    def matches(self, scope):
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from backend.core.training import CannotLearn, StepOrderError
 from backend.services.networks import Conflict, Forbidden, LimitExceeded, NotFound
@@ -20,10 +24,57 @@ STATUS = [
 ]
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """Every error answer: a sentence saying what was wrong and what is allowed (or, for a
+    body of the wrong shape, pydantic's list of field errors)."""
+
+    detail: str | list[FieldError]
+    next_step: str | None = None  # a step out of order: the call that comes next
+
+
+# Declared in the OpenAPI schema of the routes that can answer them, so that a client (and
+# the schema-driven fuzzing in tests/reliability) knows every error's shape.
+RESPONSES = {
+    status: {"model": Problem, "description": description}
+    for status, description in (
+        (400, "A body that is not JSON text"),
+        (401, "No token, or not a Bearer one, on a call that changes a network"),
+        (403, "A token that does not own this network"),
+        (404, "No network with this id"),
+        (409, "Not now: the network is training, a step is out of order, or it diverged"),
+        (413, "The request body is larger than the limit"),
+        (422, "A value, a shape or a combination that is not allowed"),
+    )
+}
+
+
 def install(app: FastAPI) -> None:
     for exc_type, status in STATUS:
         app.add_exception_handler(exc_type, _handler(status))
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+
+
+async def _http_error(request: Request, exc: HTTPException):
+    """Starlette's own refusals, with a sentence that says what is allowed; a 405 lists every
+    method of the path in ``Allow`` (not only those of the first route that matched it)."""
+    if exc.status_code == 405:
+        allowed = sorted({method for route in request.app.router.routes
+                          if route.matches(request.scope)[0] != Match.NONE
+                          for method in getattr(route, "methods", None) or ()})
+        return JSONResponse({"detail": f"{request.method} is not allowed on this path; it "
+                                       f"allows {', '.join(allowed)}."},
+                            status_code=405, headers={"Allow": ", ".join(allowed)})
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        return JSONResponse({"detail": "The body could not be read: send JSON text (UTF-8), "
+                                       "for example {}."}, status_code=400)
+    return await http_exception_handler(request, exc)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,15 +1,16 @@
 """Request bodies: shapes, types and static bounds (pydantic), with examples for the schema.
 
-Numbers must be finite (NaN and Infinity are a 422) and unknown fields are refused, so a
-misspelt field never passes silently. Limits that are settings (layers, neurons, samples,
-epochs, resolution) are checked by the services against the running server's settings.
+Numbers must be finite (NaN and Infinity are a 422), must be numbers (a string or a boolean
+is a 422, not read as one) and unknown fields are refused, so a misspelt field never passes
+silently. Limits that are settings (layers, neurons, samples, epochs, resolution) are
+checked by the services against the running server's settings.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
 from backend.core.activations import ACTIVATIONS
 from backend.core.datasets import BUILTINS
@@ -24,12 +25,13 @@ Rule = Literal[RULES]  # type: ignore[valid-type]
 BatchMode = Literal[BATCH_MODES]  # type: ignore[valid-type]
 RegularizationKind = Literal[REGULARIZATIONS]  # type: ignore[valid-type]
 InitScheme = Literal[INIT_SCHEMES]  # type: ignore[valid-type]
+GridType = Literal["float32", "uint8"]
 
 # Static sanity caps; the settings' limits (smaller) are checked with a clear sentence.
-Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]
-Value = Annotated[float, Field(ge=-1e12, le=1e12)]
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
-LearningRate = Annotated[float, Field(gt=0, le=1e6)]
+Coordinate = Annotated[StrictFloat, Field(ge=-1e6, le=1e6)]
+Value = Annotated[StrictFloat, Field(ge=-1e12, le=1e12)]
+Seed = Annotated[StrictInt, Field(ge=0, le=2**32 - 1)]
+LearningRate = Annotated[StrictFloat, Field(gt=0, le=1e6)]
 MAX_POINTS = 100_000
 MAX_WIDTH = 4096
 
@@ -44,9 +46,9 @@ class DatasetSpec(Body):
         None, max_length=MAX_POINTS, description="your own [x1, x2, label] rows")
     task: Literal["classification", "regression"] | None = Field(
         None, description="for points: detected from the labels when left out")
-    n_samples: int | None = Field(None, ge=4, le=MAX_POINTS)
-    noise: float | None = Field(None, ge=0, le=1)
-    train_fraction: float | None = Field(None, gt=0, le=1)
+    n_samples: StrictInt | None = Field(None, ge=4, le=MAX_POINTS)
+    noise: StrictFloat | None = Field(None, ge=0, le=1)
+    train_fraction: StrictFloat | None = Field(None, gt=0, le=1)
     seed: Seed | None = None
 
     @model_validator(mode="after")
@@ -59,12 +61,12 @@ class DatasetSpec(Body):
 
 class BatchSpec(Body):
     mode: BatchMode | None = None
-    size: int | None = Field(None, ge=1, le=MAX_POINTS)
+    size: StrictInt | None = Field(None, ge=1, le=MAX_POINTS)
 
 
 class RegularizationSpec(Body):
     kind: RegularizationKind | None = None
-    rate: float | None = Field(None, ge=0, le=1e3)
+    rate: StrictFloat | None = Field(None, ge=0, le=1e3)
 
 
 class InitSpec(Body):
@@ -91,7 +93,8 @@ class CreateBody(Body):
 
     dataset: DatasetSpec | None = None
     features: list[FeatureName] | None = Field(None, min_length=1, max_length=len(FEATURES))
-    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] | None = Field(None, max_length=64)
+    hidden: list[Annotated[StrictInt, Field(ge=1, le=MAX_WIDTH)]] | None = Field(
+        None, max_length=64)
     activation: ActivationName | None = None
     output_activation: ActivationName | None = None
     activations: list[ActivationName] | None = Field(None, min_length=1, max_length=65)
@@ -164,8 +167,8 @@ class StepBody(Body):
         json_schema_extra={"examples": [{"iterations": 1}, {"epochs": 10}]},
     )
 
-    iterations: int | None = Field(None, ge=1)
-    epochs: int | None = Field(None, ge=1)
+    iterations: StrictInt | None = Field(None, ge=1)
+    epochs: StrictInt | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def one_count(self):
@@ -181,8 +184,8 @@ class TrainBody(Body):
                                         {"epochs": 100000, "max_epochs_per_second": 30}]},
     )
 
-    epochs: int = Field(ge=1, description="epochs to train (a run may end sooner)")
-    max_epochs_per_second: float | None = Field(
+    epochs: StrictInt = Field(ge=1, description="epochs to train (a run may end sooner)")
+    max_epochs_per_second: StrictFloat | None = Field(
         None, gt=0, le=1e6, description="slow the run down to watch it (default: full speed)")
 
 
@@ -208,10 +211,10 @@ class DataDocument(Body):
     points: list[tuple[Coordinate, Coordinate, Value]] = Field(min_length=1,
                                                                max_length=MAX_POINTS)
     task: Literal["classification", "regression"]
-    classes: int = Field(ge=0, le=8)
+    classes: StrictInt = Field(ge=0, le=8)
     domain: tuple[tuple[Coordinate, Coordinate], tuple[Coordinate, Coordinate]]
-    train: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, max_length=MAX_POINTS)
-    test: list[Annotated[int, Field(ge=0)]] = Field(max_length=MAX_POINTS)
+    train: list[Annotated[StrictInt, Field(ge=0)]] = Field(min_length=1, max_length=MAX_POINTS)
+    test: list[Annotated[StrictInt, Field(ge=0)]] = Field(max_length=MAX_POINTS)
 
 
 class ImportBody(BaseModel):

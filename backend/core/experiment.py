@@ -17,7 +17,7 @@ import numpy as np
 from backend.core.activations import get_activation
 from backend.core.datasets import Dataset, from_points, make_dataset, split
 from backend.core.features import feature_matrix
-from backend.core.network import Network, forward
+from backend.core.network import Network, Pass, forward
 from backend.core.spec import SpecError, normalize_spec
 from backend.core.targets import Targets
 from backend.core.training import Trainer, TrainingConfig
@@ -47,7 +47,7 @@ class Experiment:
             self.inputs(x[data.test]), self.targets.encode(y[data.test]),
             self.targets, training_config(spec), seed=spec["init"]["seed"],
         )
-        self._grid_cache: dict[int, np.ndarray] = {}
+        self._grid_cache: dict[int, Pass] = {}
 
     @classmethod
     def create(cls, body: dict | None = None) -> Experiment:
@@ -113,19 +113,31 @@ class Experiment:
         g1, g2 = np.meshgrid(x1, x2)
         return np.column_stack([g1.ravel(), g2.ravel()])
 
-    def boundary(self, resolution: int = 100, neurons: bool = False) -> dict:
-        """The output over the grid as ``(p^l, R, R)``; with neurons, every layer's a^k as
-        ``(p^k, R, R)`` (layer 0: the input features)."""
-        a0 = self._grid_cache.get(resolution)
-        if a0 is None:
-            self._grid_cache = {resolution: self.inputs(self.grid_points(resolution))}
-            a0 = self._grid_cache[resolution]
+    def boundary(self, resolution: int = 100, neurons: bool = False,
+                 neuron_resolution: int | None = None) -> dict:
+        """The output over an R x R grid as ``(p^l, R, R)``; with neurons, every layer's a^k
+        as ``(p^k, R', R')`` (layer 0: the input features), R' = ``neuron_resolution`` or R."""
+        p = self._grid_pass(resolution)
+        result = {"resolution": resolution, "domain": self.data.dataset.domain,
+                  "output": _as_grids(p.output, resolution), "neurons": None}
+        if neurons:
+            r = neuron_resolution or resolution
+            q = p if r == resolution else self._grid_pass(r)
+            result["neurons"] = [_as_grids(a, r) for a in q.a]
+            result["neuron_resolution"] = r
+        return result
+
+    def _grid_pass(self, resolution: int):
+        """A forward pass over the grid, into buffers kept for the next frame."""
+        cached = self._grid_cache.get(resolution)
+        if cached is None:
+            if len(self._grid_cache) >= 2:
+                self._grid_cache.clear()
+            a0 = self.inputs(self.grid_points(resolution))
+            cached = self._grid_cache[resolution] = Pass.allocate(self.net, len(a0))
+            cached.a[0] = a0
         with np.errstate(all="ignore"):
-            p = forward(self.net, a0)
-        layers = p.a if neurons else [p.a[-1]]
-        grids = [a.T.reshape(a.shape[1], resolution, resolution) for a in layers]
-        return {"resolution": resolution, "domain": self.data.dataset.domain,
-                "output": grids[-1], "neurons": grids if neurons else None}
+            return forward(self.net, cached.a[0], cached)
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         with np.errstate(all="ignore"):
@@ -183,6 +195,11 @@ class Experiment:
         exp = cls(spec, data, net)
         exp.trainer.restore_counters(saved["training"])
         return exp
+
+
+def _as_grids(a: np.ndarray, resolution: int) -> np.ndarray:
+    """Samples-first (R*R, p) values as p grids of R x R."""
+    return a.T.reshape(a.shape[1], resolution, resolution)
 
 
 def training_config(spec: dict) -> TrainingConfig:

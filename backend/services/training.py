@@ -156,7 +156,5 @@ def publish_progress(entry: Entry, exp: Experiment, since_epoch: int | None) -> 
     }
     payloads = {None: dumps(frame)}
     for variant in channel.wanted_variants():
-        resolution, neurons = variant
-        payloads[variant] = dumps({**frame,
-                                   "boundary": views.boundary(exp, resolution, neurons)})
+        payloads[variant] = dumps({**frame, "boundary": views.boundary(exp, *variant)})
     channel.publish("progress", payloads)

@@ -11,7 +11,8 @@ import numpy as np
 from backend.core.experiment import Experiment
 from backend.core.network import Pass
 
-GRID_ENCODING = "base64 of little-endian float32, C order"
+GRID_ENCODING = ("base64 of the grids in C order: little-endian float32, or uint8 mapping "
+                 "0..255 to lo..hi of each grid")
 F32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -102,20 +103,32 @@ def history(exp: Experiment, since_epoch: int | None = None) -> dict:
     return {**cleaned, "stride": h["stride"]}
 
 
-def grid(values: np.ndarray) -> dict:
-    """A grid as base64 float32; values beyond float32 are clipped to its range, NaN is 0."""
+def grid(values: np.ndarray, dtype: str = "float32") -> dict:
+    """Grids ``(p, R, R)`` as base64 of ``dtype``; NaN is 0 and values beyond float32 are
+    clipped. uint8 (for streams: a quarter of the bytes, ample for colours) maps each of the
+    p grids from its own ``lo`` (0) to ``hi`` (255)."""
     if not np.isfinite(values).all() or np.abs(values).max(initial=0) > F32_MAX:
         values = np.clip(np.nan_to_num(values, nan=0.0), -F32_MAX, F32_MAX)
+    if dtype == "uint8":
+        flat = values.reshape(len(values), -1)
+        lo, hi = flat.min(axis=1), flat.max(axis=1)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        codes = np.rint((flat - lo[:, None]) * (255.0 / span[:, None])).astype(np.uint8)
+        return {"shape": list(values.shape), "dtype": "uint8", "lo": lo.tolist(),
+                "hi": hi.tolist(), "data": base64.b64encode(codes.tobytes()).decode()}
     values = np.ascontiguousarray(values, dtype="<f4")
-    return {"shape": list(values.shape), "data": base64.b64encode(values.tobytes()).decode()}
+    return {"shape": list(values.shape), "dtype": "float32",
+            "data": base64.b64encode(values.tobytes()).decode()}
 
 
-def boundary(exp: Experiment, resolution: int, neurons: bool) -> dict:
-    b = exp.boundary(resolution, neurons)
+def boundary(exp: Experiment, resolution: int, neurons: bool,
+             neuron_resolution: int | None = None, dtype: str = "float32") -> dict:
+    b = exp.boundary(resolution, neurons, neuron_resolution)
     result = {"resolution": resolution, "domain": domain(exp), "encoding": GRID_ENCODING,
-              "output": grid(b["output"])}
+              "output": grid(b["output"], dtype)}
     if neurons:
-        result["neurons"] = [{"layer": k, **grid(g)} for k, g in enumerate(b["neurons"])]
+        result["neuron_resolution"] = b["neuron_resolution"]
+        result["neurons"] = [{"layer": k, **grid(g, dtype)} for k, g in enumerate(b["neurons"])]
     return result
 
 

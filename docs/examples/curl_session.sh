@@ -15,11 +15,12 @@ curl -sf -X POST "$P/api/networks/$ID/backward" -H "$AUTH"
 echo
 curl -sf -X POST "$P/api/networks/$ID/update" -H "$AUTH"
 echo
+# Follow the stream (-N: no buffering) from before the run starts, until it is done.
+exec 3< <(curl -sN "$P/api/networks/$ID/events")
+IFS= read -r line <&3  # the stream is open: its first event, the snapshot, has begun
 curl -sf -X POST "$P/api/networks/$ID/train" -H "$AUTH" -H 'Content-Type: application/json' \
   -d '{"epochs": 1000}'
 echo
-# Follow the stream (-N: no buffering) until the run is done.
-exec 3< <(curl -sN "$P/api/networks/$ID/events")
 while IFS= read -r line <&3; do
   case "$line" in
     "event: done") echo "$line"; IFS= read -r line <&3; echo "$line"; break ;;

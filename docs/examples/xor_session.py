@@ -26,18 +26,22 @@ print("loss", backward["loss"], "s of the output layer", backward["layers"][-1][
 update = api.post(f"{net}/update", json={}, headers=owner).json()
 print("dW of the output layer", update["layers"][-1]["dW"])
 
-# 3. Train in the background and follow the stream until the run is done.
+# 3. Train in the background and follow the stream until the run is done. The stream starts
+#    with a snapshot of the state: a run that ended before we connected shows as its last_run.
 api.post(f"{net}/train", json={"epochs": 2000}, headers=owner).raise_for_status()
 with api.stream("GET", f"{net}/events") as stream:
     event = None
     for line in stream.iter_lines():
         if line.startswith("event:"):
             event = line.split(":", 1)[1].strip()
-        elif line.startswith("data:") and event in ("progress", "done"):
+        elif line.startswith("data:"):
             data = json.loads(line.split(":", 1)[1])
+            if event == "snapshot" and data["status"] == "idle" and data["last_run"]:
+                data = data["last_run"]  # already over
+                event = "done"
             if event == "progress":
                 print("epoch", data["epoch"], "loss", data["metrics"]["train_loss"])
-            else:
+            elif event == "done":
                 print("done:", data["reason"], "-", data["message"])
                 break
 

@@ -196,6 +196,21 @@ def test_boundary_is_base64_float32_image_order(make):
         net.get("/boundary", expect=422, resolution=r)
 
 
+def test_boundary_in_uint8_and_small_neuron_grids(make):
+    net = make({"dataset": {"name": "circle"}, "hidden": [3]})
+    exact = net.get("/boundary", resolution=40, neurons="true")
+    small = net.get("/boundary", resolution=40, neurons="true", neuron_resolution=10,
+                    encoding="uint8")
+    assert small["neuron_resolution"] == 10
+    assert [n["shape"] for n in small["neurons"]] == [[2, 10, 10], [3, 10, 10], [1, 10, 10]]
+    out = small["output"]
+    codes = np.frombuffer(base64.b64decode(out["data"]), np.uint8).reshape(out["shape"])
+    lo, hi = out["lo"][0], out["hi"][0]
+    approx = lo + (hi - lo) * codes / 255.0
+    assert np.abs(approx - decode(exact["output"])).max() <= (hi - lo) / 255
+    net.get("/boundary", expect=422, encoding="png")
+
+
 def test_predict_gives_outputs_and_classes(make):
     net = make({"dataset": {"name": "and"}, "rule": "perceptron"})
     net.put("/parameters", {"layers": [{"W": [[1, 1]], "b": [-1.5]}]})

@@ -35,8 +35,10 @@ def test_a_viewer_gets_a_snapshot_then_progress_then_done(live_server):
     times = [t for n, _, t in viewer.received if n == "progress"]
     assert len(progress) <= (times[-1] - times[0]) * 25 + 2  # about 20 a second at most
     grid = progress[-1]["boundary"]["output"]
-    assert grid["shape"] == [1, 20, 20]
-    assert np.isfinite(np.frombuffer(base64.b64decode(grid["data"]), "<f4")).all()
+    assert grid["shape"] == [1, 20, 20] and grid["dtype"] == "uint8"  # streams: compact
+    codes = np.frombuffer(base64.b64decode(grid["data"]), np.uint8)
+    assert codes.size == 400 and codes.min() == 0 and codes.max() == 255
+    assert 0 <= grid["lo"][0] < grid["hi"][0] <= 1  # a sigmoid output
     history_epochs = [e for p in progress for e in p["history"]["epoch"]]
     assert history_epochs == sorted(set(history_epochs)) and history_epochs[-1] == 400
     viewer.close()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
 from backend.api.schemas import (
     CreateBody,
+    GridType,
     ImportBody,
     ParametersBody,
     PatchBody,
@@ -125,10 +126,16 @@ def export_network(entry: NetworkEntry, services: ServicesDep) -> dict:
 @router.get("/{network_id}/boundary")
 def get_boundary(entry: NetworkEntry, services: ServicesDep,
                  resolution: Annotated[int, Query(ge=2)] = 100,
-                 neurons: bool = False) -> dict:
-    """The output (and with `neurons=true` every neuron) over an R x R grid of the plane."""
+                 neurons: bool = False,
+                 neuron_resolution: Annotated[int | None, Query(ge=2)] = None,
+                 encoding: GridType = "float32") -> dict:
+    """The output (and with `neurons=true` every neuron, at `neuron_resolution` if given)
+    over an R x R grid of the plane."""
     limits.check_resolution(resolution, services.settings)
-    return services.networks.read(entry, lambda exp: views.boundary(exp, resolution, neurons))
+    if neuron_resolution is not None:
+        limits.check_resolution(neuron_resolution, services.settings)
+    return services.networks.read(entry, lambda exp: views.boundary(
+        exp, resolution, neurons, neuron_resolution, encoding))
 
 
 @router.post("/{network_id}/predict")

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
-from backend.api.schemas import EmptyBody, TrainBody
+from backend.api.schemas import EmptyBody, GridType, TrainBody
 from backend.services import limits
 from backend.services.networks import dumps, snapshot
 
@@ -39,12 +39,18 @@ async def events(
     boundary: Annotated[int | None, Query(
         ge=2, description="add the R x R boundary grid to progress frames")] = None,
     neurons: Annotated[bool, Query(description="with boundary: every neuron's grid")] = False,
+    neuron_resolution: Annotated[int, Query(
+        ge=2, description="the neurons' grids are this size (at most R)")] = 32,
+    encoding: Annotated[GridType, Query(
+        description="uint8 (a quarter of the bytes, ample for colours) or float32")] = "uint8",
 ) -> AsyncIterable[ServerSentEvent]:
     """Server-Sent Events: a `snapshot` now, `progress` while a run trains (about 20 a second
     at most), `done` at the end of each run. Stays open across runs."""
+    variant = None
     if boundary is not None:
         limits.check_resolution(boundary, services.settings)
-    variant = None if boundary is None else (boundary, neurons)
+        variant = (boundary, neurons, min(neuron_resolution, boundary) if neurons else None,
+                   encoding)
     channel = entry.channel
     after = channel.last_seq
 

@@ -1,0 +1,104 @@
+"""Training speed as a user sees it: epochs per second of a run on the real server, alone and
+with viewers following its stream (boundary and every neuron, as the page asks), and the
+latency of POST /step. Run by ``python -m bench.serve`` (``make bench`` runs it after the core
+figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import workloads
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def start(tmp: Path):
+    sys.path.insert(0, str(REPO))
+    from tests.conftest import start_server
+
+    return start_server(tmp / "bench.db", tmp / "server.log")
+
+
+def follow(url: str, stop: threading.Event, frames: list) -> None:
+    """A viewer like the page: the stream with the boundary grid of every neuron."""
+    with httpx.Client(timeout=httpx.Timeout(5, read=30)) as client, \
+            client.stream("GET", url + "/events?boundary=100&neurons=true") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: progress"):
+                frames.append(time.monotonic())
+            if stop.is_set():
+                return
+
+
+def epochs_per_second(server, w: workloads.Workload, seconds: float, viewers: int) -> tuple:
+    spec = w.spec()
+    answer = httpx.post(server.url + "/api/networks", json=spec).json()
+    url = f"{server.url}/api/networks/{answer['id']}"
+    owner = {"Authorization": f"Bearer {answer['token']}"}
+    stop, frames = threading.Event(), [[] for _ in range(viewers)]
+    threads = [threading.Thread(target=follow, args=(url, stop, f), daemon=True)
+               for f in frames]
+    for t in threads:
+        t.start()
+    time.sleep(0.3 if viewers else 0)
+    httpx.post(url + "/train", json={"epochs": 10**6}, headers=owner).raise_for_status()
+    time.sleep(0.5)  # past the start
+    first = httpx.get(url).json()
+    began = time.monotonic()
+    time.sleep(seconds)
+    last = httpx.get(url).json()
+    elapsed = time.monotonic() - began
+    httpx.post(url + "/stop", headers=owner)
+    stop.set()
+    rate = (last["epoch"] - first["epoch"]) / elapsed
+    fps = [sum(1 for t in f if began <= t <= began + elapsed) / elapsed for f in frames]
+    return rate, fps
+
+
+def step_latency(server, n: int = 200) -> float:
+    answer = httpx.post(server.url + "/api/networks", json={}).json()
+    url = f"{server.url}/api/networks/{answer['id']}/step"
+    owner = {"Authorization": f"Bearer {answer['token']}"}
+    times = []
+    with httpx.Client() as client:
+        for _ in range(n):
+            began = time.perf_counter()
+            client.post(url, json={"iterations": 1}, headers=owner).raise_for_status()
+            times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
+    p.add_argument("--seconds", type=float, default=3.0, help="length of each run")
+    p.add_argument("--viewers", type=int, default=3, help="viewers in the followed runs")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start(Path(tmp))
+        try:
+            print(f"{'':3} {'workload':<42} {'alone':>10} {'followed':>10} {'ratio':>6} "
+                  f"{'frames/s per viewer':>20}")
+            for w in workloads.TRAINING[:2]:
+                alone, _ = epochs_per_second(server, w, args.seconds, 0)
+                followed, fps = epochs_per_second(server, w, args.seconds, args.viewers)
+                print(f"{w.key:3} {w.label:<42} {alone:>10,.0f} {followed:>10,.0f} "
+                      f"{followed / alone:>6.2f} "
+                      f"{min(fps):>9.1f} to {max(fps):.1f}  epochs/s")
+            print(f"POST /step (one iteration, default network): median "
+                  f"{step_latency(server) * 1000:.2f} ms over loopback")
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

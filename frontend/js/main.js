@@ -1,5 +1,246 @@
-const status = document.getElementById("server-status");
-fetch("api/health")
-  .then((r) => r.json())
-  .then((h) => { status.textContent = `server ${h.status} (v${h.version})`; })
-  .catch(() => { status.textContent = "server unreachable"; });
+// Wiring only: build the views, connect them to the session and the keyboard.
+import { Api } from "./api.js";
+import { normaliseCatalog } from "./catalog.js";
+import { Session, parseCsv } from "./session.js";
+import { Controls } from "./controls.js";
+import { NetworkGraph } from "./graph.js";
+import { BoundaryView } from "./boundary.js";
+import { LossChart } from "./chart.js";
+import { Banner } from "./banner.js";
+import { decodeGrid, sampleFunction } from "./heatmap.js";
+import { activationMapper, outputMapper, gradientCss } from "./colors.js";
+import { featureFunction, featureLabel } from "./features.js";
+import { ShareDialog } from "./share.js";
+
+const $ = (id) => document.getElementById(id);
+const api = new Api("api");
+const banner = new Banner($("banner"));
+const serverStatus = $("server-status");
+const share = new ShareDialog(api, banner);
+$("legend-bar").style.background = gradientCss();
+
+let session = null;
+let grids = null; // the latest decoded boundary: {output, neurons: [...]}
+let hovered = null; // a neuron hovered in the graph
+
+const chart = new LossChart($("chart"), {
+  onHover: (text) => { $("chart-readout").textContent = text || "Hover the chart for exact values."; },
+});
+
+const boundary = new BoundaryView($("boundary"), {
+  onAdd: (x1, x2) => session?.addPoint(x1, x2, controls.pointClass),
+  onRemove: (which) => session?.removePoint(which),
+  onHover: (text) => { $("boundary-readout").textContent = text || " "; },
+});
+
+const graph = new NetworkGraph($("graph"), {
+  onToggleFeature: (name) => {
+    const on = session.config.features;
+    const all = session.catalog.featureNames;
+    const next = on.includes(name) ? on.filter((f) => f !== name) : all.filter((f) => f === name || on.includes(f));
+    if (!next.length) { banner.show("warning", "At least one input feature", "must stay on."); return; }
+    session.change({ features: next });
+  },
+  onLayers: (delta) => {
+    const c = session.config;
+    const hidden = delta > 0 ? [...c.hidden, c.hidden.at(-1) ?? 2] : c.hidden.slice(0, -1);
+    const hiddenAct = c.activations.length > 1 ? c.activations[c.hidden.length - 1] : "tanh";
+    const activations = delta > 0 ? [...c.activations.slice(0, -1), hiddenAct, c.activations.at(-1)]
+      : [...c.activations.slice(0, -2), c.activations.at(-1)];
+    session.change({ hidden, activations });
+  },
+  onNeurons: (layer, delta) => {
+    const hidden = [...session.config.hidden];
+    hidden[layer] = Math.max(1, hidden[layer] + delta);
+    session.change({ hidden });
+  },
+  onActivation: (layer, name) => {
+    const activations = [...session.config.activations];
+    activations[layer] = name;
+    session.change({ activations });
+  },
+  onEdit: (edit) => session.edit(edit),
+  onHoverNeuron: (n) => { hovered = n; showHovered(); },
+});
+
+const controls = new Controls({
+  onChange: (changes) => session.change(changes),
+  onPlay: () => session.togglePlay(),
+  onStep: () => session.step({ iterations: 1 }),
+  onStepEpoch: () => session.step({ epochs: 1 }),
+  onReset: () => session.reset(),
+  onRegenerate: () => session.regenerate(),
+  onClearPoints: () => session.clearPoints(),
+  onCustom: () => session.useCustom(),
+  onFork: () => session.fork(),
+  onShare: () => session?.id && share.open(session.id),
+  onExport: async () => {
+    const doc = await session.exportDocument();
+    if (!doc) return;
+    const url = URL.createObjectURL(new Blob([JSON.stringify(doc)], { type: "application/json" }));
+    const a = Object.assign(document.createElement("a"), { href: url,
+      download: `network-${session.config.dataset}-epoch${session.state?.epoch ?? 0}.json` });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  },
+  onImport: async (file) => {
+    let doc;
+    try {
+      doc = JSON.parse(await file.text());
+    } catch {
+      banner.show("error", "That file is not a saved network.", "Choose a .json file made with Save.");
+      return;
+    }
+    session.importDocument(doc);
+  },
+  onCsv: async (file) => {
+    const { rows, problems } = parseCsv(await file.text());
+    if (rows.length < 2) {
+      banner.show("error", "That CSV has no points.", "Each line should be x1,x2,label (a header line is fine).");
+      return;
+    }
+    if (problems.length) banner.show("warning", `Skipped ${problems.length} line(s)`, `that were not x1,x2,label: line ${problems.slice(0, 5).join(", ")}.`);
+    session.setPoints(rows, 1);
+  },
+});
+
+/** The hovered neuron's map on the big canvas (input features are computed locally). */
+function showHovered() {
+  if (!hovered || !session?.state) { boundary.setOverride(null); return; }
+  const { column, index, label, feature } = hovered;
+  if (column === 0) {
+    const R = 100;
+    const values = sampleFunction(featureFunction(feature), session.state.domain, R, R);
+    boundary.setOverride({ values, rows: R, cols: R, mapper: { map: (v, s) => v / s, dynamic: true },
+      label: featureLabel(feature, session.catalog) });
+    return;
+  }
+  const grid = grids?.neurons?.[column];
+  if (!grid || index >= grid.p) return;
+  const isOutput = column === session.state.sizes.length - 1;
+  const mapper = isOutput ? outputMapper(session.state) : activationMapper(session.state.layers[column - 1]?.activation ?? session.config.activations[column - 1]);
+  boundary.setOverride({ values: grid.channel(index), rows: grid.rows, cols: grid.cols, mapper, label });
+}
+
+function showGrids(raw, state) {
+  if (!raw?.output) return;
+  grids = { output: decodeGrid(raw.output), neurons: raw.neurons?.map(decodeGrid) };
+  if (raw.domain) boundary.setDomain(raw.domain);
+  boundary.setGrid(grids.output);
+  if (grids.neurons) graph.setNeuronGrids(grids.neurons, state, session.config.discretise);
+  if (hovered) showHovered();
+}
+
+function showState(state) {
+  if (!state) return;
+  controls.setStatus(state.status, session.readOnly, !!session.draft);
+  controls.setCounters(state.epoch, state.iteration);
+  controls.setMetrics(state.metrics);
+  boundary.setState(state);
+  graph.setDomain(state.domain);
+  if (state.layers) graph.setParameters(state.layers);
+}
+
+function showStructure(config, state) {
+  if (!state) return;
+  const sizes = state.sizes || [config.features.length, ...config.hidden, 1];
+  // While a new network is on its way, draw the configuration asked for.
+  const pending = JSON.stringify(config.hidden) !== JSON.stringify(sizes.slice(1, -1))
+    || JSON.stringify(config.features) !== JSON.stringify(state.spec?.features)
+    || JSON.stringify(config.activations) !== JSON.stringify(state.spec?.activations);
+  graph.setStructure({
+    allFeatures: session.catalog.featureNames,
+    features: config.features,
+    sizes: pending ? [config.features.length, ...config.hidden, state.outputs ?? sizes.at(-1)] : sizes,
+    activations: config.activations,
+    limits: session.catalog.limits,
+    rule: config.rule,
+    activationsCatalog: session.catalog.activations,
+  }, session.readOnly);
+  graph.host.classList.toggle("pending", pending);
+}
+
+async function main() {
+  let catalog;
+  try {
+    const [health, raw] = await Promise.all([api.health(), api.catalog()]);
+    serverStatus.textContent = `server ${health.status}`;
+    catalog = normaliseCatalog(raw);
+  } catch (err) {
+    serverStatus.textContent = "server unreachable";
+    banner.error(err, "Loading the catalog");
+    return;
+  }
+  controls.setCatalog(catalog);
+  session = new Session(api, catalog, {
+    onConfig: (config, state) => {
+      controls.readOnly = session.readOnly;
+      boundary.editable = !session.readOnly;
+      controls.setConfig(config, state?.task);
+      const regression = state?.task === "regression";
+      $("legend-low").textContent = regression ? "−1 · low" : "−1 · class 0";
+      $("legend-high").textContent = regression ? "high · +1" : "class 1 · +1";
+      boundary.setOptions({ showTest: config.showTest, discretise: config.discretise });
+      chart.setLogScale(config.logScale);
+      showStructure(config, state);
+      if (grids?.neurons && state) graph.setNeuronGrids(grids.neurons, state, config.discretise);
+    },
+    onState: (state) => {
+      showStructure(session.config, state);
+      showState(state);
+    },
+    onData: (data) => { boundary.setData(data); controls.setDataStats(data); },
+    onGrids: (raw, state) => showGrids(raw, state),
+    onHistory: (h) => (h ? chart.setHistory(h) : chart.clear()),
+    onProgress: (frame) => { chart.append(frame.history); },
+    onFrame: (frame, state) => {
+      showState(state);
+      chart.draw();
+      if (frame.boundary) showGrids(frame.boundary, state);
+    },
+    onDone: (result, state) => {
+      showState(state);
+      if (result.reason === "stopped" && session.quietStop) { session.quietStop = false; return; }
+      banner.runEnded(result, { epoch: state?.epoch, learningRate: session.config.lr,
+        reset: () => session.reset() });
+    },
+    onStream: (status) => {
+      serverStatus.textContent = { live: "live", reconnecting: "reconnecting…", closed: "stream closed" }[status] || status;
+      serverStatus.dataset.status = status;
+    },
+    onError: (err, what) => banner.error(err, what),
+    onNotice: (kind, title, text, options) => banner.show(kind, title, text, options),
+    onDraft: (points, task) => {
+      controls.setStatus(session.state?.status, session.readOnly, !!points);
+      if (!points) return;
+      controls.setConfig({ ...session.config, dataset: "custom", points }, task);
+      boundary.setGrid(null);
+      boundary.setData({ task, classes: 4, train: { x: points.map((p) => [p[0], p[1]]), y: points.map((p) => p[2]) }, test: { x: [], y: [] } });
+    },
+  });
+  window.playground = session; // for the console and the browser tests
+  window.playgroundViews = { boundary, graph, chart, controls };
+  await session.start();
+}
+
+// Keyboard: space plays/pauses, → steps an iteration, shift+→ an epoch, ctrl+Z undoes an edit.
+document.addEventListener("keydown", (e) => {
+  if (!session) return;
+  const t = e.target;
+  const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || t?.isContentEditable;
+  if (typing) return;
+  if (e.key === " " && !e.ctrlKey && !e.metaKey) {
+    // A button focused from the keyboard is pressed by space; one just clicked is not meant.
+    if ((t instanceof HTMLButtonElement || t?.getAttribute?.("role") === "switch") && t.matches(":focus-visible")) return;
+    e.preventDefault();
+    session.togglePlay();
+  } else if (e.key === "ArrowRight" && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    e.preventDefault();
+    session.step(e.shiftKey ? { epochs: 1 } : { iterations: 1 });
+  } else if ((e.key === "z" || e.key === "Z") && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    session.undoEdit();
+  }
+});
+
+main();

@@ -1,0 +1,453 @@
+// The network as an SVG graph: the input features (toggles), hidden layers and the output;
+// every neuron a thumbnail heatmap of its output over the input plane; every link coloured by
+// the sign of its weight and sized by its magnitude; biases as small squares. Hovering shows
+// the exact value; clicking a weight or bias opens an editor (the caller PUTs it).
+import { weightColor, activationMapper, outputMapper } from "./colors.js";
+import { drawHeatmap, sampleFunction } from "./heatmap.js";
+import { featureFunction, featureLabel } from "./features.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const SUB = "₀₁₂₃₄₅₆₇₈₉";
+const sub = (n) => String(n).split("").map((d) => SUB[d]).join("");
+const SUP = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+const sup = (n) => String(n).split("").map((d) => SUP[d]).join("");
+export const fmt = (v) => (v == null ? "—" : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0)
+  ? v.toExponential(3) : v.toFixed(4));
+
+function el(tag, attrs = {}, parent = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function svg(tag, attrs = {}, parent = null) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+export class NetworkGraph {
+  /**
+   * host: the element to fill. handlers: onToggleFeature(name), onLayers(delta),
+   * onNeurons(hiddenIndex, delta), onActivation(layerIndex, name), onEdit({layer, kind, i, j,
+   * value, label}), onHoverNeuron(null | {layer, index, label}).
+   */
+  constructor(host, handlers) {
+    this.host = host;
+    this.handlers = handlers;
+    this.catalog = null;
+    this.structure = null;
+    this.layers = null; // [{W, b}]
+    this.domain = null;
+    this.readOnly = false;
+    this.nodes = []; // [column][i] -> {div, canvas, bias}
+    this.links = []; // [layer][i][j] -> {path, hit}
+    this.lastGrids = null;
+
+    host.classList.add("graph");
+    this.headers = el("div", { class: "graph-headers" }, host);
+    this.canvasLayer = el("div", { class: "graph-body" }, host);
+    this.svg = svg("svg", { class: "graph-links", "aria-hidden": "true" }, this.canvasLayer);
+    this.linkGroup = svg("g", {}, this.svg);
+    this.hitGroup = svg("g", { class: "hits" }, this.svg);
+    this.nodeLayer = el("div", { class: "graph-nodes" }, this.canvasLayer);
+    this.tooltip = el("div", { class: "tooltip", role: "tooltip", hidden: "" }, host);
+    this.editor = this.buildEditor();
+
+    new ResizeObserver(() => this.structure && this.layout()).observe(this.canvasLayer);
+  }
+
+  // -- structure ------------------------------------------------------------------------
+
+  /**
+   * s: {allFeatures, features, sizes, activations, limits, rule, activationsCatalog}.
+   * Rebuilds the DOM only when the shape changed.
+   */
+  setStructure(s, readOnly = false) {
+    const key = JSON.stringify([s.allFeatures, s.features, s.sizes, s.activations, s.rule,
+      s.limits, readOnly]);
+    this.readOnly = readOnly;
+    if (key === this.structureKey) return;
+    this.structureKey = key;
+    this.structure = s;
+    this.build();
+    this.layout();
+    if (this.layers) this.setParameters(this.layers);
+    if (this.domain) this.drawFeatureThumbnails();
+  }
+
+  columns() {
+    // column 0: every feature (active or not); then hidden layers; then the output.
+    const s = this.structure;
+    return [s.allFeatures.length, ...s.sizes.slice(1)];
+  }
+
+  build() {
+    const s = this.structure;
+    this.headers.replaceChildren();
+    this.nodeLayer.replaceChildren();
+    this.linkGroup.replaceChildren();
+    this.hitGroup.replaceChildren();
+    this.hideTooltip();
+    this.closeEditor();
+    const hiddenCount = s.sizes.length - 2;
+    const limits = s.limits || {};
+    const perceptron = s.rule === "perceptron";
+
+    // The bar above the graph: + / - hidden layers.
+    const bar = el("div", { class: "layers-bar" }, this.headers);
+    const addLayer = el("button", { class: "icon-btn", type: "button",
+      "aria-label": "Add a hidden layer", title: perceptron
+        ? "The perceptron rule trains a single layer: choose backprop to add hidden layers"
+        : "Add a hidden layer", text: "+", "data-testid": "add-layer" }, bar);
+    const removeLayer = el("button", { class: "icon-btn", type: "button",
+      "aria-label": "Remove the last hidden layer", title: "Remove the last hidden layer",
+      text: "−", "data-testid": "remove-layer" }, bar);
+    el("span", { class: "layers-count", text: `${hiddenCount} hidden layer${hiddenCount === 1 ? "" : "s"}`,
+      "data-testid": "layer-count" }, bar);
+    addLayer.disabled = this.readOnly || perceptron || hiddenCount >= (limits.hidden_layers ?? 8);
+    removeLayer.disabled = this.readOnly || hiddenCount === 0;
+    addLayer.addEventListener("click", () => this.handlers.onLayers?.(1));
+    removeLayer.addEventListener("click", () => this.handlers.onLayers?.(-1));
+
+    // Column headers.
+    this.columnHeaders = [];
+    const cols = this.columns();
+    cols.forEach((count, c) => {
+      const head = el("div", { class: "col-head" }, this.headers);
+      this.columnHeaders.push(head);
+      if (c === 0) {
+        el("div", { class: "neuron-btns" }, head);
+        el("div", { class: "col-title", text: "Features" }, head);
+        el("div", { class: "col-sub", text: `${s.features.length} of ${s.allFeatures.length} on` }, head);
+        return;
+      }
+      const isOutput = c === cols.length - 1;
+      if (!isOutput) {
+        const row = el("div", { class: "neuron-btns" }, head);
+        const plus = el("button", { class: "icon-btn small", type: "button", text: "+",
+          "aria-label": `Add a neuron to hidden layer ${c}`, title: "Add a neuron" }, row);
+        const minus = el("button", { class: "icon-btn small", type: "button", text: "−",
+          "aria-label": `Remove a neuron from hidden layer ${c}`, title: "Remove a neuron" }, row);
+        plus.disabled = this.readOnly || count >= (limits.neurons_per_layer ?? 64);
+        minus.disabled = this.readOnly || count <= 1;
+        plus.addEventListener("click", () => this.handlers.onNeurons?.(c - 1, 1));
+        minus.addEventListener("click", () => this.handlers.onNeurons?.(c - 1, -1));
+        el("div", { class: "col-title", text: `${count} neuron${count === 1 ? "" : "s"}` }, head);
+      } else {
+        el("div", { class: "neuron-btns" }, head);
+        el("div", { class: "col-title", text: count > 1 ? `Output · ${count}` : "Output" }, head);
+      }
+      const select = el("select", { class: "act-select", "aria-label":
+        isOutput ? "Activation of the output layer" : `Activation of hidden layer ${c}` }, head);
+      for (const a of s.activationsCatalog) {
+        if (perceptron && !["hardlim", "hardlims"].includes(a.name)) continue;
+        const option = el("option", { value: a.name, text: a.label || a.name }, select);
+        option.title = `f(n) = ${a.formula ?? ""}   f'(n) = ${a.derivative ?? ""}`;
+        if (a.can_backprop === false && !perceptron) option.textContent += " (no backprop)";
+      }
+      select.value = s.activations[c - 1];
+      select.title = describeActivation(s.activationsCatalog, s.activations[c - 1]);
+      select.disabled = this.readOnly;
+      select.addEventListener("change", () => this.handlers.onActivation?.(c - 1, select.value));
+    });
+
+    // Nodes.
+    this.nodes = cols.map((count, c) => {
+      const column = [];
+      for (let i = 0; i < count; i++) {
+        const isInput = c === 0;
+        const feature = isInput ? s.allFeatures[i] : null;
+        const active = !isInput || s.features.includes(feature);
+        const div = el("div", { class: `node${isInput ? " input" : ""}${active ? "" : " off"}${c === cols.length - 1 ? " output" : ""}` }, this.nodeLayer);
+        const canvas = el("canvas", {}, div);
+        const label = this.neuronLabel(c, i);
+        div.dataset.layer = c;
+        div.dataset.index = i;
+        if (isInput) {
+          div.setAttribute("role", "switch");
+          div.setAttribute("tabindex", "0");
+          div.setAttribute("aria-checked", String(active));
+          div.setAttribute("aria-label", `Input feature ${featureLabel(feature, this.catalog)}`);
+          div.dataset.feature = feature;
+          div.title = `${featureLabel(feature, this.catalog)}: click to turn ${active ? "off" : "on"}`;
+          const name = el("span", { class: "feature-name", text: featureLabel(feature, this.catalog) }, div);
+          name.setAttribute("aria-hidden", "true");
+          const toggle = () => !this.readOnly && this.handlers.onToggleFeature?.(feature);
+          div.addEventListener("click", toggle);
+          div.addEventListener("keydown", (e) => {
+            if (e.key === "Enter" || e.key === " ") { e.preventDefault(); e.stopPropagation(); toggle(); }
+          });
+        } else {
+          div.setAttribute("aria-label", label);
+          const bias = el("div", { class: "bias", role: "button", tabindex: "-1" }, div);
+          bias.addEventListener("mouseenter", (e) => this.showParam(e, c - 1, "b", i, 0));
+          bias.addEventListener("mousemove", (e) => this.moveTooltip(e));
+          bias.addEventListener("mouseleave", () => this.hideTooltip());
+          bias.addEventListener("click", (e) => { e.stopPropagation(); this.openEditor(e, c - 1, "b", i, 0); });
+          column.bias = column.bias || [];
+        }
+        div.addEventListener("mouseenter", () => this.handlers.onHoverNeuron?.(
+          { column: c, index: i, label, feature }));
+        div.addEventListener("mouseleave", () => this.handlers.onHoverNeuron?.(null));
+        column.push({ div, canvas, bias: div.querySelector(".bias"), active, feature });
+      }
+      return column;
+    });
+
+    // Links: layer k (0-based) joins column k to column k+1; from input only active features.
+    this.links = [];
+    for (let k = 0; k < s.sizes.length - 1; k++) {
+      const rows = [];
+      for (let i = 0; i < s.sizes[k + 1]; i++) {
+        const row = [];
+        for (let j = 0; j < s.sizes[k]; j++) {
+          const path = svg("path", { class: "link" }, this.linkGroup);
+          const hit = svg("path", { class: "link-hit" }, this.hitGroup);
+          hit.addEventListener("mouseenter", (e) => { path.classList.add("hover"); this.showParam(e, k, "W", i, j); });
+          hit.addEventListener("mousemove", (e) => this.moveTooltip(e));
+          hit.addEventListener("mouseleave", () => { path.classList.remove("hover"); this.hideTooltip(); });
+          hit.addEventListener("click", (e) => this.openEditor(e, k, "W", i, j));
+          row.push({ path, hit });
+        }
+        rows.push(row);
+      }
+      this.links.push(rows);
+    }
+  }
+
+  /** Where node j of column c sits: the input column maps active features onto layer 0. */
+  sourceColumnIndex(k, j) {
+    if (k > 0) return j;
+    return this.structure.allFeatures.indexOf(this.structure.features[j]);
+  }
+
+  neuronLabel(c, i) {
+    const cols = this.columns();
+    if (c === 0) return featureLabel(this.structure.allFeatures[i], this.catalog);
+    if (c === cols.length - 1) return cols[c] > 1 ? `output ${i + 1}` : "the output";
+    return `neuron ${i + 1} of hidden layer ${c}`;
+  }
+
+  shortLabel(k, j) {
+    // neuron j of layer k (0 = input features, as in a^0)
+    if (k === 0) return featureLabel(this.structure.features[j], this.catalog);
+    return `a${sup(k)}${sub(j + 1)}`;
+  }
+
+  layout() {
+    const s = this.structure;
+    const rect = this.canvasLayer.getBoundingClientRect();
+    const W = Math.max(320, rect.width);
+    const H = Math.max(240, rect.height);
+    const cols = this.columns();
+    const tallest = Math.max(...cols);
+    const gapRatio = 0.32;
+    const size = Math.max(10, Math.min(64, Math.floor((H - 24) / (tallest * (1 + gapRatio)))));
+    const gap = Math.max(3, Math.round(size * gapRatio));
+    const left = 70;
+    const right = 22;
+    const xs = cols.map((_, c) => (cols.length === 1 ? left
+      : left + ((W - left - right - size) * c) / (cols.length - 1)));
+    const span = tallest * size + (tallest - 1) * gap;
+    const top = Math.max(12, Math.min(60, (H - span) / 2 - 10));
+    const ys = cols.map((count) => {
+      const h = count * size + (count - 1) * gap;
+      const y0 = top + (span - h) / 2;
+      return Array.from({ length: count }, (_, i) => y0 + i * (size + gap));
+    });
+    this.geometry = { xs, ys, size };
+    this.svg.setAttribute("width", W);
+    this.svg.setAttribute("height", Math.max(H, span + 2 * top));
+    const dpr = window.devicePixelRatio || 1;
+    this.nodes.forEach((column, c) => column.forEach((n, i) => {
+      Object.assign(n.div.style, { left: `${xs[c]}px`, top: `${ys[c][i]}px`,
+        width: `${size}px`, height: `${size}px` });
+      const px = Math.round(size * dpr);
+      if (n.canvas.width !== px) { n.canvas.width = px; n.canvas.height = px; }
+    }));
+    this.columnHeaders.forEach((h, c) => {
+      h.style.left = `${xs[c] + size / 2}px`;
+    });
+    // Links.
+    for (let k = 0; k < this.links.length; k++) {
+      this.links[k].forEach((row, i) => row.forEach((link, j) => {
+        const jc = this.sourceColumnIndex(k, j);
+        const x0 = xs[k] + size;
+        const y0 = ys[k][jc] + size / 2;
+        const x1 = xs[k + 1];
+        const y1 = ys[k + 1][i] + size / 2;
+        const mx = (x0 + x1) / 2;
+        const d = `M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`;
+        link.path.setAttribute("d", d);
+        link.hit.setAttribute("d", d);
+      }));
+    }
+    if (this.domain) this.drawFeatureThumbnails();
+    if (this.lastGrids) this.setNeuronGrids(this.lastGrids.grids, this.lastGrids.state, this.lastGrids.discretise);
+    void s;
+  }
+
+  // -- values ---------------------------------------------------------------------------
+
+  setParameters(layers) {
+    this.layers = layers;
+    if (!this.structure) return;
+    const scale = 1;
+    layers.forEach((layer, k) => {
+      const rows = this.links[k];
+      if (!rows) return;
+      layer.W.forEach((row, i) => row.forEach((w, j) => {
+        const link = rows[i]?.[j];
+        if (!link) return;
+        const v = w ?? 0;
+        link.path.setAttribute("stroke", weightColor(v, scale));
+        link.path.setAttribute("stroke-width", Math.min(9, 0.8 + 2.4 * Math.abs(v)).toFixed(2));
+      }));
+      layer.b.forEach((b, i) => {
+        const node = this.nodes[k + 1]?.[i];
+        if (node?.bias) node.bias.style.background = weightColor(b ?? 0, scale);
+      });
+    });
+    if (this.tooltipTarget) this.refreshTooltip();
+  }
+
+  setDomain(domain) {
+    if (JSON.stringify(domain) === JSON.stringify(this.domain)) return;
+    this.domain = domain;
+    if (this.structure) this.drawFeatureThumbnails();
+  }
+
+  drawFeatureThumbnails() {
+    const R = 32;
+    for (const n of this.nodes[0] || []) {
+      const values = sampleFunction(featureFunction(n.feature), this.domain, R, R);
+      drawHeatmap(n.canvas, values, R, R, { mapper: { map: (v, s) => v / s, dynamic: true } });
+    }
+  }
+
+  /** grids: the decoded `neurons` of a boundary ([layer 0 .. output]); state: for the output. */
+  setNeuronGrids(grids, state, discretise = false) {
+    this.lastGrids = { grids, state, discretise };
+    if (!this.structure || !grids) return;
+    const acts = this.structure.activations;
+    for (let c = 1; c < this.nodes.length; c++) {
+      const grid = grids[c];
+      if (!grid) continue;
+      const isOutput = c === this.nodes.length - 1;
+      const mapper = isOutput ? outputMapper(state) : activationMapper(acts[c - 1]);
+      this.nodes[c].forEach((n, i) => {
+        if (i >= grid.p) return;
+        drawHeatmap(n.canvas, grid.channel(i), grid.rows, grid.cols, { mapper, discretise });
+      });
+    }
+  }
+
+  // -- tooltip and editor ---------------------------------------------------------------
+
+  paramValue(k, kind, i, j) {
+    const layer = this.layers?.[k];
+    if (!layer) return null;
+    return kind === "W" ? layer.W[i]?.[j] : layer.b[i];
+  }
+
+  paramLabel(k, kind, i, j) {
+    const into = this.shortLabel(k + 1, i);
+    if (kind === "b") return { name: `b${sup(k + 1)}${sub(i + 1)}`, where: `bias of ${into}` };
+    return { name: `w${sup(k + 1)}${sub(i + 1)},${sub(j + 1)}`,
+      where: `weight from ${this.shortLabel(k, j)} into ${into}` };
+  }
+
+  showParam(e, k, kind, i, j) {
+    this.tooltipTarget = { k, kind, i, j };
+    this.tooltip.hidden = false;
+    this.refreshTooltip();
+    this.moveTooltip(e);
+  }
+
+  refreshTooltip() {
+    const { k, kind, i, j } = this.tooltipTarget;
+    const { name, where } = this.paramLabel(k, kind, i, j);
+    const value = this.paramValue(k, kind, i, j);
+    this.tooltip.replaceChildren();
+    el("strong", { text: `${name} = ${value == null ? "—" : value.toPrecision(6)}` }, this.tooltip);
+    el("div", { text: where }, this.tooltip);
+    if (!this.readOnly) el("div", { class: "hint", text: "Click to edit" }, this.tooltip);
+  }
+
+  moveTooltip(e) {
+    const host = this.host.getBoundingClientRect();
+    const x = e.clientX - host.left + 14;
+    const y = e.clientY - host.top + 14;
+    const w = this.tooltip.offsetWidth;
+    this.tooltip.style.left = `${Math.min(x, host.width - w - 6)}px`;
+    this.tooltip.style.top = `${y}px`;
+  }
+
+  hideTooltip() {
+    this.tooltipTarget = null;
+    if (this.tooltip) this.tooltip.hidden = true;
+  }
+
+  buildEditor() {
+    const form = el("form", { class: "param-editor", hidden: "", "aria-label": "Edit a parameter" }, this.host);
+    const label = el("label", { for: "param-input" }, form);
+    const input = el("input", { id: "param-input", type: "number", step: "any", required: "",
+      "data-testid": "param-input" }, form);
+    const row = el("div", { class: "row" }, form);
+    el("button", { type: "submit", class: "btn primary small", text: "Set" }, row);
+    const cancel = el("button", { type: "button", class: "btn small", text: "Cancel" }, row);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const value = Number(input.value);
+      if (!Number.isFinite(value)) return;
+      const t = this.editing;
+      this.closeEditor();
+      if (t) this.handlers.onEdit?.({ ...t, value, label: this.paramLabel(t.layer, t.kind, t.i, t.j).name });
+    });
+    cancel.addEventListener("click", () => this.closeEditor());
+    form.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.stopPropagation(); this.closeEditor(); }
+      e.stopPropagation(); // space and arrows belong to the input here
+    });
+    return { form, label, input };
+  }
+
+  openEditor(e, k, kind, i, j) {
+    e.stopPropagation();
+    if (this.readOnly) return;
+    this.hideTooltip();
+    const value = this.paramValue(k, kind, i, j);
+    const { name, where } = this.paramLabel(k, kind, i, j);
+    this.editing = { layer: k, kind, i, j };
+    this.editor.label.textContent = `${name} (${where})`;
+    this.editor.input.value = value == null ? "0" : String(Number(value.toPrecision(6)));
+    this.editor.form.hidden = false;
+    const host = this.host.getBoundingClientRect();
+    const w = this.editor.form.offsetWidth;
+    const h = this.editor.form.offsetHeight;
+    const x = Math.min(Math.max(4, e.clientX - host.left - w / 2), host.width - w - 4);
+    const y = Math.min(e.clientY - host.top + 12, host.height - h - 4);
+    this.editor.form.style.left = `${x}px`;
+    this.editor.form.style.top = `${y}px`;
+    this.editor.input.focus();
+    this.editor.input.select();
+  }
+
+  closeEditor() {
+    this.editing = null;
+    if (this.editor) this.editor.form.hidden = true;
+  }
+}
+
+function describeActivation(catalog, name) {
+  const a = catalog.find((x) => x.name === name);
+  if (!a) return name;
+  return `${a.label || a.name}: f(n) = ${a.formula ?? "?"}, f'(n) = ${a.derivative ?? "?"}`;
+}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 
 from backend.core.training import CannotLearn, StepOrderError
 from backend.services.networks import Conflict, Forbidden, LimitExceeded, NotFound
@@ -65,15 +66,19 @@ async def _http_error(request: Request, exc: HTTPException):
     """Starlette's own refusals, with a sentence that says what is allowed; a 405 lists every
     method of the path in ``Allow`` (not only those of the first route that matched it)."""
     if exc.status_code == 405:
-        allowed = sorted({method for route in request.app.router.routes
-                          if route.matches(request.scope)[0] != Match.NONE
-                          for method in getattr(route, "methods", None) or ()})
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "").split(", ")
         return JSONResponse({"detail": f"{request.method} is not allowed on this path; it "
                                        f"allows {', '.join(allowed)}."},
                             status_code=405, headers={"Allow": ", ".join(allowed)})
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-        return JSONResponse({"detail": "The body could not be read: send JSON text (UTF-8), "
-                                       "for example {}."}, status_code=400)
+        # Not UTF-8, or nested too deep for the JSON parser (no body here nests lists more
+        # than 4 deep).
+        return JSONResponse({"detail": "The body could not be read as JSON: send UTF-8 JSON "
+                                       "text that nests lists at most a few levels deep, for "
+                                       "example {}."}, status_code=400)
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        return JSONResponse({"detail": f"There is no {request.url.path} in this API: its paths "
+                                       "are listed at /docs."}, status_code=404)
     return await http_exception_handler(request, exc)
 
 
@@ -82,6 +87,15 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
               for e in exc.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the API path that ``request`` names, from the app's OpenAPI table."""
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), request.url.path):
+            methods = {method.upper() for method in operations}
+            return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+    return []
 
 
 def _handler(status: int):

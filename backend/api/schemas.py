@@ -46,6 +46,9 @@ class DatasetSpec(Body):
         None, max_length=MAX_POINTS, description="your own [x1, x2, label] rows")
     task: Literal["classification", "regression"] | None = Field(
         None, description="for points: detected from the labels when left out")
+    domain: tuple[tuple[Coordinate, Coordinate], tuple[Coordinate, Coordinate]] | None = Field(
+        None, description="for points: the plane [[x1_lo, x1_hi], [x2_lo, x2_hi]] "
+                          "(default: around the points)")
     n_samples: StrictInt | None = Field(None, ge=4, le=MAX_POINTS)
     noise: StrictFloat | None = Field(None, ge=0, le=1)
     train_fraction: StrictFloat | None = Field(None, gt=0, le=1)

@@ -318,7 +318,22 @@ def _bounding_domain(x: np.ndarray) -> Domain:
     return sides[0], sides[1]
 
 
-def from_points(points: object, task: str | None = None) -> Dataset:
+def _checked_domain(domain: object) -> Domain:
+    """((x1_lo, x1_hi), (x2_lo, x2_hi)) with finite numbers and lo < hi on each axis."""
+    try:
+        (a, b), (c, d) = domain  # type: ignore[misc]
+        sides = ((_as_float(a), _as_float(b)), (_as_float(c), _as_float(d)))
+    except (TypeError, ValueError):
+        raise DatasetError("domain must be [[x1_lo, x1_hi], [x2_lo, x2_hi]]") from None
+    if not all(math.isfinite(v) for side in sides for v in side) or \
+            not all(lo < hi for lo, hi in sides):
+        raise DatasetError("domain must be [[x1_lo, x1_hi], [x2_lo, x2_hi]] of finite numbers "
+                           "with lo < hi on each axis")
+    return sides
+
+
+def from_points(points: object, task: str | None = None,
+                domain: object | None = None) -> Dataset:
     """A dataset of the user's [x1, x2, label] rows.
 
     task None detects it: classification when the labels are class indices 0..K-1 with
@@ -329,7 +344,7 @@ def from_points(points: object, task: str | None = None) -> Dataset:
                            f"got {task!r}")
     rows = _rows(points)
     x, labels = rows[:, :2], rows[:, 2]
-    domain = _bounding_domain(x)
+    domain = _bounding_domain(x) if domain is None else _checked_domain(domain)
     if task == REGRESSION:
         return _frozen(x, labels, REGRESSION, 0, domain)
     k, why_not = _class_count(labels)

@@ -198,8 +198,8 @@ class Experiment:
 
 
 def _as_grids(a: np.ndarray, resolution: int) -> np.ndarray:
-    """Samples-first (R*R, p) values as p grids of R x R."""
-    return a.T.reshape(a.shape[1], resolution, resolution)
+    """Samples-first (R*R, p) values as p grids of R x R (a copy: the buffers are reused)."""
+    return np.ascontiguousarray(a.T).reshape(a.shape[1], resolution, resolution)
 
 
 def training_config(spec: dict) -> TrainingConfig:
@@ -215,7 +215,8 @@ def training_config(spec: dict) -> TrainingConfig:
 
 def build_data(dataset_spec: dict) -> Data:
     if "points" in dataset_spec:
-        dataset = from_points(dataset_spec["points"], dataset_spec.get("task"))
+        dataset = from_points(dataset_spec["points"], dataset_spec.get("task"),
+                              dataset_spec.get("domain"))
         train, test = split(len(dataset.x), dataset_spec["train_fraction"], dataset_spec["seed"])
         return Data(dataset, train, test)
     name = dataset_spec["name"]

@@ -36,6 +36,7 @@ def normalize_spec(body: dict | None = None) -> dict:
     dataset = body.get("dataset") or {}
     if "points" in dataset:
         spec["dataset"] = {"points": dataset["points"], "task": dataset.get("task"),
+                           "domain": dataset.get("domain"),
                            "train_fraction": dataset.get("train_fraction", 1.0),
                            "seed": dataset.get("seed", DEFAULT_DATASET["seed"])}
     else:
@@ -87,7 +88,8 @@ def normalize_spec(body: dict | None = None) -> dict:
 def _is_regression(dataset: dict) -> bool:
     if "points" in dataset:
         try:
-            return from_points(dataset["points"], dataset.get("task")).task == REGRESSION
+            return from_points(dataset["points"], dataset.get("task"),
+                               dataset.get("domain")).task == REGRESSION
         except ValueError as exc:
             raise SpecError(str(exc)) from None
     return BUILTINS[dataset["name"]].task == REGRESSION

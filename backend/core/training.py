@@ -375,25 +375,38 @@ class Trainer:
             self.check_can_learn()
         except CannotLearn as exc:
             return result("cannot_learn", str(exc))
+        if self.next_step != "forward":
+            raise StepOrderError("a run", self.next_step,
+                                 "finish the batch already begun step by step")
         started = last_tick = time.perf_counter()
+
+        def tick(now: float) -> None:
+            nonlocal last_tick
+            if on_tick is not None and now - last_tick >= tick_seconds:
+                on_tick(self)
+                last_tick = now
+
         try:
-            while self.epoch - start_epoch < epochs:
-                if should_stop():
-                    return result("stopped", f"Stopped at epoch {self.epoch}.")
-                target = self.epoch + 1
-                while self.epoch < target:
-                    self.iterate()
-                if self.converged:
-                    return result("converged", self.converged_message())
-                now = time.perf_counter()
-                if max_epochs_per_second:
-                    ahead = (self.epoch - start_epoch) / max_epochs_per_second - (now - started)
-                    if ahead > 0:
-                        time.sleep(min(ahead, tick_seconds))
+            with np.errstate(all="ignore"):
+                while self.epoch - start_epoch < epochs:
+                    if should_stop():
+                        return result("stopped", f"Stopped at epoch {self.epoch}.")
+                    target = self.epoch + 1
+                    while self.epoch < target:
+                        self._iterate()
+                    if self.converged:
+                        return result("converged", self.converged_message())
+                    now = time.perf_counter()
+                    # Slowed down to be watched: wait until this epoch is due, ticking
+                    # meanwhile so that frames, handed-over calls and stop requests flow.
+                    while max_epochs_per_second and not should_stop():
+                        due = (self.epoch - start_epoch) / max_epochs_per_second
+                        if due <= now - started:
+                            break
+                        time.sleep(min(due - (now - started), tick_seconds))
                         now = time.perf_counter()
-                if on_tick is not None and now - last_tick >= tick_seconds:
-                    on_tick(self)
-                    last_tick = now
+                        tick(now)
+                    tick(now)
         except Diverged as exc:
             return result("diverged", str(exc))
         if self.config.rule == "perceptron":

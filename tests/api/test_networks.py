@@ -312,3 +312,15 @@ def test_idle_networks_leave_memory_but_never_the_store(tmp_path):
         assert len(c.app.state.services.networks.entries()) == 2
         for network_id in ids:
             assert c.get(f"/api/networks/{network_id}").status_code == 200
+
+
+def test_your_own_points_may_keep_the_plane_you_drew_them_on(make, client):
+    points = [[0.5, 0.5, 1], [1, 1.5, 0]]
+    net = make({"dataset": {"points": points, "domain": [[-6, 6], [-6, 6]]}, "hidden": []})
+    assert net.get()["domain"] == {"x1": [-6, 6], "x2": [-6, 6]}
+    assert net.get()["spec"]["dataset"]["domain"] == [[-6, 6], [-6, 6]]
+    auto = make({"dataset": {"points": points}, "hidden": []}).get()
+    assert auto["domain"]["x1"][0] > -6 and auto["spec"]["dataset"]["domain"] is None
+    r = client.post("/api/networks", json={"dataset": {"points": points,
+                                                       "domain": [[1, -1], [0, 1]]}})
+    assert r.status_code == 422 and "lo < hi" in r.json()["detail"]

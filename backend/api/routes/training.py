@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
@@ -33,11 +33,22 @@ def stop(entry: OwnedEntry, services: ServicesDep, body: EmptyBody | None = None
     return services.networks.read(entry, lambda exp: snapshot(entry))
 
 
+def checked_boundary(
+    services: ServicesDep,
+    boundary: Annotated[int | None, Query(
+        ge=2, description="add the R x R boundary grid to progress frames")] = None,
+) -> int | None:
+    """Checked before the stream starts: inside the endless generator below, a refusal would
+    come after the 200 and break the stream instead of being a 422."""
+    if boundary is not None:
+        limits.check_resolution(boundary, services.settings)
+    return boundary
+
+
 @router.get("/events", response_class=EventSourceResponse)
 async def events(
     entry: NetworkEntry, services: ServicesDep,
-    boundary: Annotated[int | None, Query(
-        ge=2, description="add the R x R boundary grid to progress frames")] = None,
+    boundary: Annotated[int | None, Depends(checked_boundary)],
     neurons: Annotated[bool, Query(description="with boundary: every neuron's grid")] = False,
     neuron_resolution: Annotated[int, Query(
         ge=2, description="the neurons' grids are this size (at most R)")] = 32,
@@ -48,7 +59,6 @@ async def events(
     at most), `done` at the end of each run. Stays open across runs."""
     variant = None
     if boundary is not None:
-        limits.check_resolution(boundary, services.settings)
         variant = (boundary, neurons, min(neuron_resolution, boundary) if neurons else None,
                    encoding)
     channel = entry.channel

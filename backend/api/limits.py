@@ -1,4 +1,6 @@
-"""Refuse request bodies over the size limit with a 413, before they are read whole."""
+"""Refuse request bodies over the size limit with a 413, before they are read whole: up front
+by their Content-Length, or, for a chunked body, as soon as the bytes received pass the limit
+(whatever the app made of the interrupted read: FastAPI would call it a 400)."""
 
 from __future__ import annotations
 
@@ -18,19 +20,29 @@ class BodySizeLimit:
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             return await self._refuse(send)
         received = 0
+        refused = started = False
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    refused = not started  # too late for a 413 once an answer has begun
                     raise _TooLarge
             return message
 
+        async def guarded_send(message):
+            nonlocal started
+            if not refused:  # the app may turn _TooLarge into an answer of its own: not sent
+                started = True
+                await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
+            pass
+        if refused:
             await self._refuse(send)
 
     async def _refuse(self, send):

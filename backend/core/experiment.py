@@ -199,7 +199,7 @@ class Experiment:
 
 def _as_grids(a: np.ndarray, resolution: int) -> np.ndarray:
     """Samples-first (R*R, p) values as p grids of R x R (a copy: the buffers are reused)."""
-    return np.ascontiguousarray(a.T).reshape(a.shape[1], resolution, resolution)
+    return a.T.copy().reshape(a.shape[1], resolution, resolution)
 
 
 def training_config(spec: dict) -> TrainingConfig:

@@ -160,6 +160,11 @@ class ForwardBody(Body):
         return self
 
 
+class ReplacedBody(Body):
+    by: str = Field(min_length=1, max_length=64, description="the id of the network that "
+                                                             "replaces this one")
+
+
 class EmptyBody(Body):
     pass
 

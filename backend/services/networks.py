@@ -112,6 +112,7 @@ class Entry:
     updated_at: str
     channel: Channel
     last_run: dict | None = None
+    replaced_by: str | None = None  # the network its owner moved on to (followers go along)
     run: Run | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     last_used: float = field(default_factory=time.monotonic)
@@ -122,7 +123,8 @@ class Entry:
 
     def meta(self) -> dict:
         return {"id": self.id, "created_at": self.created_at, "updated_at": self.updated_at,
-                "status": self.status, "last_run": self.last_run}
+                "status": self.status, "last_run": self.last_run,
+                "replaced_by": self.replaced_by}
 
     def call(self, fn: Callable[[Experiment], Any]):
         """Run ``fn(experiment)`` safely: here under the lock, or by the training thread."""
@@ -139,7 +141,7 @@ class Entry:
     def document(self) -> dict:
         """What the store keeps (everything but the data, which is stored once)."""
         return {**self.experiment.to_dict(with_data=False), "last_run": self.last_run,
-                "status": self.status}
+                "status": self.status, "replaced_by": self.replaced_by}
 
     def check_token(self, token: str | None) -> None:
         if not hmac.compare_digest(hash_token(token or ""), self.token_hash):
@@ -184,7 +186,8 @@ class NetworkService:
                         "message": "The server restarted during this run; the weights are "
                                    "those of its last checkpoint."}
         entry = Entry(network_id, token_hash, Experiment.from_dict(doc), created_at,
-                      updated_at, Channel(self.loop), last_run=last_run)
+                      updated_at, Channel(self.loop), last_run=last_run,
+                      replaced_by=doc.get("replaced_by"))
         with self._lock:
             existing = self._entries.get(network_id)
             if existing is not None:  # loaded twice at once: keep the first
@@ -214,6 +217,16 @@ class NetworkService:
             return result
 
         return entry.call(apply)
+
+    def replace(self, entry: Entry, successor: Entry) -> None:
+        """Its owner moved on to ``successor``: viewers are sent there (a ``replaced`` event)
+        and the state says so, for anyone who opens the old link later."""
+        if successor.id == entry.id:
+            raise Conflict("a network cannot replace itself")
+        with entry.lock:
+            entry.replaced_by = successor.id
+            self.save(entry)
+        entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor.id}))
 
     def read(self, entry: Entry, fn: Callable[[Experiment], Any]):
         return entry.call(fn)

@@ -95,3 +95,19 @@ def test_answers_stay_fast_while_networks_train(live_server):
         httpx.post(run_url + "/stop", headers=run_owner)
     # Not a timing assertion on speed: a stalled event loop would take seconds per call.
     assert elapsed < 10
+
+
+def test_viewers_are_sent_on_when_the_owner_replaces_the_network(live_server):
+    old_url, owner = create(live_server, {"dataset": {"name": "xor"}})
+    new_url, _ = create(live_server, {"dataset": {"name": "circle"}})
+    new_id = new_url.rsplit("/", 1)[1]
+    viewer = Follower(old_url)
+    viewer.wait_for("snapshot")
+    r = httpx.post(old_url + "/replaced", json={"by": new_id}, headers=owner)
+    assert r.status_code == 200 and r.json()["replaced_by"] == new_id
+    assert viewer.wait_for("replaced")[0] == {"id": old_url.rsplit("/", 1)[1], "by": new_id}
+    assert httpx.get(old_url).json()["replaced_by"] == new_id  # for later visitors too
+    assert httpx.post(old_url + "/replaced", json={"by": "nope"},
+                      headers=owner).status_code == 404
+    assert httpx.post(old_url + "/replaced", json={"by": new_id}).status_code == 401
+    viewer.close()

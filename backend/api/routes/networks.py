@@ -15,6 +15,7 @@ from backend.api.schemas import (
     ParametersBody,
     PatchBody,
     PredictBody,
+    ReplacedBody,
     ResetBody,
 )
 from backend.core.experiment import Experiment
@@ -96,6 +97,14 @@ def fork_network(entry: NetworkEntry, services: ServicesDep) -> dict:
     """Your own copy of any network you can see (no token needed)."""
     document = services.networks.read(entry, lambda exp: exp.to_dict())
     return created(services, Experiment.from_dict(document))
+
+
+@router.post("/{network_id}/replaced")
+def replaced(body: ReplacedBody, entry: OwnedEntry, services: ServicesDep) -> dict:
+    """Tell this network's viewers that its owner moved on to network `by` (a new one made
+    when the data or the shape changed): their pages follow along."""
+    services.networks.replace(entry, services.networks.get(body.by))
+    return snapshot(entry)
 
 
 @router.delete("/{network_id}", status_code=204)

@@ -37,8 +37,11 @@ check-browser:
 test: $(VENV)/.installed-test lint check-browser
 	$(PY) -m pytest -q
 
+# OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (a safety setting on some processors) slow NumPy: the
+# benchmarks unset them for their own command and print which BLAS kernel ran.
 bench: $(VENV)/.installed-bench
-	$(PY) -m bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m bench.serve
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output

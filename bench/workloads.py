@@ -155,12 +155,13 @@ def same_math(w: Workload, n: int | None = None) -> float:
 # -- W5: the decision boundary ---------------------------------------------------------------
 
 def boundary(w: Workload = BOUNDARY, resolution: int = BOUNDARY_RESOLUTION) -> Chunk:
-    """Experiment.boundary(R, neurons=True): every neuron over an R x R grid."""
+    """Experiment.boundary(R, neurons=True): every neuron over an R x R grid, as the server
+    computes a frame (into its buffers, encoded at once)."""
     exp = experiment(w)
 
     def chunk(k: int) -> int:
         for _ in range(k):
-            exp.boundary(resolution, neurons=True)
+            exp.boundary(resolution, neurons=True, copy=False)  # as a stream frame
         return k
 
     return chunk

@@ -17,7 +17,7 @@ import numpy as np
 from backend.core.activations import get_activation
 from backend.core.datasets import Dataset, from_points, make_dataset, split
 from backend.core.features import feature_matrix
-from backend.core.network import Network, Pass, forward
+from backend.core.network import Network, forward, forward_columns
 from backend.core.spec import SpecError, normalize_spec
 from backend.core.targets import Targets
 from backend.core.training import Trainer, TrainingConfig
@@ -47,7 +47,7 @@ class Experiment:
             self.inputs(x[data.test]), self.targets.encode(y[data.test]),
             self.targets, training_config(spec), seed=spec["init"]["seed"],
         )
-        self._grid_cache: dict[int, Pass] = {}
+        self._grid_cache: dict[int, list[np.ndarray]] = {}
 
     @classmethod
     def create(cls, body: dict | None = None) -> Experiment:
@@ -114,30 +114,42 @@ class Experiment:
         return np.column_stack([g1.ravel(), g2.ravel()])
 
     def boundary(self, resolution: int = 100, neurons: bool = False,
-                 neuron_resolution: int | None = None) -> dict:
+                 neuron_resolution: int | None = None, copy: bool = True) -> dict:
         """The output over an R x R grid as ``(p^l, R, R)``; with neurons, every layer's a^k
-        as ``(p^k, R', R')`` (layer 0: the input features), R' = ``neuron_resolution`` or R."""
-        p = self._grid_pass(resolution)
+        as ``(p^k, R', R')`` (layer 0: the input features), R' = ``neuron_resolution`` or R.
+        The arrays are the caller's own; ``copy=False`` gives read-only views of buffers that
+        the next call overwrites (for a caller that encodes them at once)."""
+        a = self._grid_layers(resolution)
+
+        def grids(values: np.ndarray, r: int) -> np.ndarray:
+            g = values.reshape(len(values), r, r)
+            if copy:
+                return g.copy()
+            g = g.view()
+            g.flags.writeable = False
+            return g
+
         result = {"resolution": resolution, "domain": self.data.dataset.domain,
-                  "output": _as_grids(p.output, resolution), "neurons": None}
+                  "output": grids(a[-1], resolution), "neurons": None}
         if neurons:
             r = neuron_resolution or resolution
-            q = p if r == resolution else self._grid_pass(r)
-            result["neurons"] = [_as_grids(a, r) for a in q.a]
+            b = a if r == resolution else self._grid_layers(r)
+            result["neurons"] = [grids(ak, r) for ak in b]
             result["neuron_resolution"] = r
         return result
 
-    def _grid_pass(self, resolution: int):
-        """A forward pass over the grid, into buffers kept for the next frame."""
-        cached = self._grid_cache.get(resolution)
-        if cached is None:
+    def _grid_layers(self, resolution: int) -> list[np.ndarray]:
+        """Every layer's a^k over the grid, one row per neuron, into buffers kept for the next
+        frame (a^0 is the grid's input features)."""
+        buffers = self._grid_cache.get(resolution)
+        if buffers is None:
             if len(self._grid_cache) >= 2:
                 self._grid_cache.clear()
-            a0 = self.inputs(self.grid_points(resolution))
-            cached = self._grid_cache[resolution] = Pass.allocate(self.net, len(a0))
-            cached.a[0] = a0
+            a0 = np.ascontiguousarray(self.inputs(self.grid_points(resolution)).T)
+            buffers = [a0] + [np.empty((p, a0.shape[1])) for p in self.net.sizes[1:]]
+            self._grid_cache[resolution] = buffers
         with np.errstate(all="ignore"):
-            return forward(self.net, cached.a[0], cached)
+            return forward_columns(self.net, buffers[0], buffers)
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         with np.errstate(all="ignore"):
@@ -195,11 +207,6 @@ class Experiment:
         exp = cls(spec, data, net)
         exp.trainer.restore_counters(saved["training"])
         return exp
-
-
-def _as_grids(a: np.ndarray, resolution: int) -> np.ndarray:
-    """Samples-first (R*R, p) values as p grids of R x R (a copy: the buffers are reused)."""
-    return a.T.copy().reshape(a.shape[1], resolution, resolution)
 
 
 def training_config(spec: dict) -> TrainingConfig:

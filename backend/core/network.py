@@ -161,9 +161,9 @@ class Pass:
     g: np.ndarray | None = None  # every gW[k] and gb[k], flat, laid out as Network.theta
 
     @classmethod
-    def allocate(cls, net: Network, m: int) -> Pass:
+    def allocate(cls, net: Network, m: int, forward_only: bool = False) -> Pass:
         """A workspace for batches of m samples (every array preallocated). A linear layer's
-        a^k is its n^k itself."""
+        a^k is its n^k itself. ``forward_only``: no room for the backward pass."""
         sizes = net.sizes
 
         def per_layer():
@@ -173,6 +173,8 @@ class Pass:
         a = [np.empty((m, sizes[0]))] + [
             n[k] if layer.activation.identity else np.empty((m, sizes[k]))
             for k, layer in enumerate(net.layers, start=1)]
+        if forward_only:
+            return cls(a=a, n=n)
         g = np.empty_like(net.theta)
         views = parameter_views(g, sizes)
         return cls(a=a, n=n, fdot=per_layer(), s=per_layer(),
@@ -201,6 +203,18 @@ def forward(net: Network, x: np.ndarray, ws: Pass | None = None) -> Pass:
         ws.n[k] += layer.b
         layer.activation.f(ws.n[k], out=ws.a[k])
     return ws
+
+
+def forward_columns(net: Network, a0_columns: np.ndarray, out: list[np.ndarray]) -> list:
+    """Step 1 in the lecture's own column form, ``n^k = W^k a^(k-1) + b^k`` with one column
+    per sample, into preallocated ``out[k]`` of shape (p^k, m): each neuron's values over
+    many points (a grid of the plane) come out as one contiguous row, ready to draw."""
+    a = a0_columns
+    for k, layer in enumerate(net.layers, start=1):
+        n = np.matmul(layer.W, a, out=out[k])
+        n += layer.b[:, None]
+        a = layer.activation.f(n, out=n)
+    return out
 
 
 def backward(net: Network, y: np.ndarray, ws: Pass) -> Pass:
@@ -239,7 +253,7 @@ def gradients(net: Network, ws: Pass, mean: bool = True) -> Pass:
         ws.gb = [None] + [b for _, b in views]
     for k in range(1, l + 1):
         np.matmul(ws.s[k].T, ws.a[k - 1], out=ws.gW[k])
-        np.sum(ws.s[k], axis=0, out=ws.gb[k])
+        np.add.reduce(ws.s[k], axis=0, out=ws.gb[k])  # np.sum's Python wrapper costs more
     if mean and m != 1:
         ws.g *= 1.0 / m
     return ws

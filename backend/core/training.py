@@ -169,6 +169,7 @@ class Trainer:
         self.config = config
         self.warnings = config.check(net)
         self._evaluated: tuple[int, dict] = (-1, {})
+        self._evaluation_passes: dict[str, Pass] = {}
         self.history = History(history_points, min_stride=evaluation_stride(
             len(self.train_a0) + len(self.test_a0)))
         self.reset_counters(seed)
@@ -246,8 +247,12 @@ class Trainer:
                 metrics[f"{name}_loss"] = None
                 metrics[f"{name}_accuracy"] = None
                 continue
+            ws = self._evaluation_passes.get(name)
+            if ws is None:  # kept: a large set would otherwise allocate megabytes each time
+                ws = self._evaluation_passes[name] = Pass.allocate(self.net, len(a0), True)
+                ws.a[0] = a0
             with np.errstate(all="ignore"):
-                yhat = forward(self.net, a0).output
+                yhat = forward(self.net, a0, ws).output
                 metrics[f"{name}_loss"] = mse(y, yhat)
             metrics[f"{name}_accuracy"] = self.targets.accuracy(yhat, y)
         return metrics
@@ -327,9 +332,9 @@ class Trainer:
         every array is preallocated, and 1/m is folded into the step."""
         if self.order is None:
             self._begin_epoch()
-        start = self.cursor
-        x = self._epoch_a0[start:start + self.batch_length]
-        y = self._epoch_y[start:start + self.batch_length]
+        start, end = self.cursor, self.cursor + self.batch_length
+        x = self._epoch_a0[start:end]
+        y = self._epoch_y[start:end]
         m = len(x)
         ws = self._workspaces.get(m) or self._workspace(m)
         ws.a[0] = x

@@ -123,7 +123,7 @@ def grid(values: np.ndarray, dtype: str = "float32") -> dict:
 
 def boundary(exp: Experiment, resolution: int, neurons: bool,
              neuron_resolution: int | None = None, dtype: str = "float32") -> dict:
-    b = exp.boundary(resolution, neurons, neuron_resolution)
+    b = exp.boundary(resolution, neurons, neuron_resolution, copy=False)  # encoded at once
     result = {"resolution": resolution, "domain": domain(exp), "encoding": GRID_ENCODING,
               "output": grid(b["output"], dtype)}
     if neurons:

@@ -4,6 +4,7 @@
 import { classColor, css, outputMapper } from "./colors.js";
 import { drawHeatmap, drawClasses } from "./heatmap.js";
 import { fmt } from "./graph.js";
+import { look } from "./presenter.js";
 
 const WASH = 0.32; // the background paler than the points, so points of either class stand out
 const MARGIN = { left: 46, right: 10, top: 10, bottom: 38 };
@@ -45,7 +46,7 @@ export class BoundaryView {
   }
 
   get plot() {
-    const dpr = window.devicePixelRatio || 1;
+    const dpr = (window.devicePixelRatio || 1) * look.text; // presenter mode: all drawn larger
     const W = this.canvas.width / dpr;
     const H = this.canvas.height / dpr;
     const size = Math.min(W - MARGIN.left - MARGIN.right, H - MARGIN.top - MARGIN.bottom);
@@ -55,8 +56,8 @@ export class BoundaryView {
   toPlane(e) {
     const r = this.canvas.getBoundingClientRect();
     const p = this.plot;
-    const u = (e.clientX - r.left - p.x) / p.w;
-    const v = (e.clientY - r.top - p.y) / p.h;
+    const u = ((e.clientX - r.left) / look.text - p.x) / p.w;
+    const v = ((e.clientY - r.top) / look.text - p.y) / p.h;
     if (u < 0 || u > 1 || v < 0 || v > 1) return null;
     const [a, b] = this.domain.x1;
     const [c, d] = this.domain.x2;
@@ -257,7 +258,7 @@ export class BoundaryView {
       this.data[name]?.x.forEach((pt, i) => {
         const [x, y] = this.toScreen(pt[0], pt[1]);
         const r = this.canvas.getBoundingClientRect();
-        const dd = Math.hypot(x - (e.clientX - r.left), y - (e.clientY - r.top));
+        const dd = Math.hypot(x - (e.clientX - r.left) / look.text, y - (e.clientY - r.top) / look.text);
         if (dd < bestD) { bestD = dd; best = { set: name, index: i, point: pt }; }
       });
     }

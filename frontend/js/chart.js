@@ -1,6 +1,7 @@
 // The loss chart: train and test loss per epoch, a hover readout with the exact values and
 // accuracy, and a log-scale toggle.
 import { niceTicks } from "./boundary.js";
+import { look } from "./presenter.js";
 
 const COLUMNS = ["epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy"];
 const TRAIN = "#2b2d42";
@@ -62,7 +63,7 @@ export class LossChart {
   }
 
   get area() {
-    const dpr = window.devicePixelRatio || 1;
+    const dpr = (window.devicePixelRatio || 1) * look.text; // presenter mode: all drawn larger
     const W = this.canvas.width / dpr;
     const H = this.canvas.height / dpr;
     return { x: 40, y: 8, w: W - 48, h: H - 26, dpr, W, H };
@@ -177,7 +178,7 @@ export class LossChart {
     if (!n) return;
     const r = this.canvas.getBoundingClientRect();
     const s = this.scales();
-    const x = e.clientX - r.left;
+    const x = (e.clientX - r.left) / look.text;
     let best = 0;
     let bestD = Infinity;
     for (let i = 0; i < n; i++) {

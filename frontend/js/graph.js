@@ -5,6 +5,7 @@
 import { weightColor, activationMapper, outputMapper } from "./colors.js";
 import { drawHeatmap, sampleFunction } from "./heatmap.js";
 import { featureFunction, featureLabel } from "./features.js";
+import { look } from "./presenter.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
@@ -292,6 +293,8 @@ export class NetworkGraph {
     if (this.domain) this.drawFeatureThumbnails();
     if (this.lastGrids) this.setNeuronGrids(this.lastGrids.grids, this.lastGrids.state, this.lastGrids.discretise);
     void s;
+    // Overlays (the teaching views' marks) redraw on the new geometry.
+    this.host.dispatchEvent(new CustomEvent("graph-layout"));
   }
 
   // -- values ---------------------------------------------------------------------------
@@ -308,7 +311,7 @@ export class NetworkGraph {
         if (!link) return;
         const v = w ?? 0;
         link.path.setAttribute("stroke", weightColor(v, scale));
-        link.path.setAttribute("stroke-width", Math.min(9, 0.8 + 2.4 * Math.abs(v)).toFixed(2));
+        link.path.setAttribute("stroke-width", (look.line * Math.min(9, 0.8 + 2.4 * Math.abs(v))).toFixed(2));
       }));
       layer.b.forEach((b, i) => {
         const node = this.nodes[k + 1]?.[i];

@@ -11,12 +11,36 @@ import { decodeGrid, sampleFunction } from "./heatmap.js";
 import { activationMapper, outputMapper, gradientCss } from "./colors.js";
 import { featureFunction, featureLabel } from "./features.js";
 import { ShareDialog } from "./share.js";
+import { Presenter, HidePicker, viewHash } from "./presenter.js";
+import { ExportTools } from "./export.js";
+import { WatchView } from "./watch.js";
+import { toHash } from "./state.js";
+import { Teaching } from "./teaching.js";
 
 const $ = (id) => document.getElementById(id);
 const api = new Api("api");
 const banner = new Banner($("banner"));
 const serverStatus = $("server-status");
 const share = new ShareDialog(api, banner);
+const watchView = new WatchView({ bar: $("readonly-note"), title: $("watch-title") });
+const presenter = new Presenter({
+  button: $("presenter"),
+  onChange: () => requestAnimationFrame(redrawLook),
+  onToggle: () => session?.writeHash(),
+});
+// The Share dialog's options: follow live or a copy of the setup, presenter mode, what to hide.
+const sharePicker = new HidePicker($("share-options"), { onChange: () => share.refresh() });
+let sharePicked = false;
+share.onOpen = () => {
+  if (!sharePicked) sharePicker.set({ presenter: false, hide: presenter.view.hide });
+  sharePicked = true;
+};
+share.makeLink = (base, id) => (sharePicker.kind === "copy" && session
+  ? `${base}${toHash(session.config)}` : `${base}#watch=${id}`) + viewHash(sharePicker.view);
+const exporter = new ExportTools({
+  session: () => session, base: serverBase, canvas: $("boundary"), banner,
+  pngButton: $("export-png"), codeButton: $("export-code"),
+});
 $("legend-bar").style.background = gradientCss();
 
 let session = null;
@@ -122,6 +146,27 @@ function showHovered() {
   boundary.setOverride({ values: grid.channel(index), rows: grid.rows, cols: grid.cols, mapper, label });
 }
 
+/** Presenter mode changed the look: draw again with its text size and line widths. */
+function redrawLook() {
+  boundary.dirty = true;
+  boundary.draw();
+  chart.draw();
+  if (session?.state?.layers) graph.setParameters(session.state.layers);
+}
+
+/** The address code should call: this page's, or the classroom's when this is the server itself. */
+async function serverBase() {
+  const here = `${location.origin}${location.pathname}`;
+  if (!/^(localhost|127\.|\[::1\])/.test(location.hostname)) return here;
+  try {
+    const s = await api.request("GET", "/share");
+    if (s?.classroom && s.urls?.length) return s.urls[0];
+  } catch {
+    /* this page's own address */
+  }
+  return here;
+}
+
 function showGrids(raw, state) {
   if (!raw?.output) return;
   grids = { output: decodeGrid(raw.output), neurons: raw.neurons?.map(decodeGrid) };
@@ -184,6 +229,7 @@ async function main() {
       chart.setLogScale(config.logScale);
       showStructure(config, state);
       if (grids?.neurons && state) graph.setNeuronGrids(grids.neurons, state, config.discretise);
+      watchView.update(session.readOnly, config, state);
     },
     onState: (state) => {
       showStructure(session.config, state);
@@ -201,6 +247,7 @@ async function main() {
     onDone: (result, state) => {
       showState(state);
       if (result.reason === "stopped" && session.quietStop) { session.quietStop = false; return; }
+      if (session.readOnly) { watchView.runEnded(banner, result, state); return; }
       banner.runEnded(result, { epoch: state?.epoch, learningRate: session.config.lr,
         reset: () => session.reset() });
     },
@@ -209,6 +256,7 @@ async function main() {
       serverStatus.dataset.status = status;
     },
     onError: (err, what) => banner.error(err, what),
+    hashExtras: () => presenter.hashExtras(),
     onNotice: (kind, title, text, options) => banner.show(kind, title, text, options),
     onDraft: (points, task) => {
       controls.setStatus(session.state?.status, session.readOnly, !!points);
@@ -220,6 +268,9 @@ async function main() {
   });
   window.playground = session; // for the console and the browser tests
   window.playgroundViews = { boundary, graph, chart, controls };
+  window.playgroundClassroom = { presenter, exporter, watchView, sharePicker, share };
+  // Lessons and the teaching views (issue 6): they listen to the session's callbacks.
+  window.playgroundTeaching = new Teaching({ api, session, graph, banner, host: $("teach"), toggle: $("teach-toggle") });
   await session.start();
 }
 

@@ -8,6 +8,7 @@ import {
   loadSession, saveSession, watchedId,
 } from "./state.js";
 import { ApiError } from "./api.js";
+import { latestNetwork, announceReplaced } from "./watch.js";
 
 const VIEW_KEYS = ["speed", "showTest", "discretise", "logScale"];
 const IDLE_RESOLUTION = 100;
@@ -37,6 +38,7 @@ export class Session {
       onProgress: (f) => this.progress(f),
       onFrame: (f) => this.cb.onFrame?.(f, this.state),
       onDone: (r) => this.done(r),
+      onReplaced: (r) => this.replaced(r),
       onStatus: (s) => this.cb.onStream?.(s),
     });
     window.addEventListener("hashchange", () => this.hashChanged());
@@ -49,14 +51,10 @@ export class Session {
     const watch = watchedId(location.hash);
     if (watch) {
       try {
-        const state = await this.api.get(watch);
-        const token = saved?.id === watch ? saved.token : null; // my own link: still mine
-        await this.adopt(watch, token, state, DEFAULTS);
-        if (!token) {
-          this.cb.onNotice?.("info", "Watching a shared network.",
-            "You see its training live; fork it to experiment on your own copy.",
-            { action: { label: "Fork", run: () => this.fork() }, timeout: 10000 });
-        }
+        // An old link leads to the network its owner shows now (replaced_by, hop by hop).
+        const found = await latestNetwork(this.api, watch, await this.api.get(watch));
+        const token = saved?.id === found.id ? saved.token : null; // my own link: still mine
+        await this.adopt(found.id, token, found.state, DEFAULTS);
         return;
       } catch (err) {
         this.cb.onError?.(err, "Opening the shared network");
@@ -77,17 +75,20 @@ export class Session {
       }
     }
     await this.create(fromUrl || copyConfig(DEFAULTS));
+    // A link with other data replaced the network kept from last time: its viewers follow.
+    if (saved?.token && this.id && this.id !== saved.id) announceReplaced(this.api, saved, this.id);
   }
 
   hashChanged() {
     if (this.writingHash === location.hash) return;
-    if (watchedId(location.hash)) { location.reload(); return; }
+    // A watch link, or any other link while watching: open it afresh.
+    if (watchedId(location.hash) || this.readOnly) { location.reload(); return; }
     const c = fromHash(location.hash);
     if (c) this.change(c, { replace: true });
   }
 
   writeHash() {
-    const hash = this.readOnly ? `#watch=${this.id}` : toHash(this.config);
+    const hash = (this.readOnly ? `#watch=${this.id}` : toHash(this.config)) + (this.cb.hashExtras?.() || "");
     if (hash.length > 60000) return; // too many points for a URL: keep the old one
     if (location.hash !== hash) {
       this.writingHash = hash;
@@ -115,6 +116,7 @@ export class Session {
     this.cb.onDraft?.(null);
     const adopted = this.adopt(answer.id, answer.token, answer.network, config);
     if (old) this.discard(old.id, old.token, old.training); // after the stream moved on
+    if (old) announceReplaced(this.api, old, answer.id); // whoever watched it follows along
     await adopted;
     const warnings = answer.warnings || answer.network?.warnings || [];
     if (warnings.length) this.cb.onNotice?.("warning", "Note:", warnings.join(" "));
@@ -163,9 +165,34 @@ export class Session {
 
   snapshot(state) {
     if (state.id && state.id !== this.id) return;
+    if (state.replaced_by) this.replaced({ id: this.id, by: state.replaced_by });
     this.state = state;
     this.cb.onState?.(state);
     this.refreshSoon();
+  }
+
+  /** The owner of the network shown moved on to network `by` (new data or shape): follow. */
+  replaced({ id, by }) {
+    if (!by || id !== this.id || by === this.id || this.followingTo === by) return;
+    this.followReplacement(by);
+  }
+
+  async followReplacement(by) {
+    this.followingTo = by;
+    const generation = ++this.generation;
+    try {
+      const found = await latestNetwork(this.api, by, await this.api.get(by));
+      if (generation !== this.generation) return;
+      const saved = loadSession();
+      const token = saved?.id === found.id ? saved.token : null;
+      this.undo = [];
+      await this.adopt(found.id, token, found.state, this.config);
+      this.cb.onNotice?.("info", "The owner moved on to a new network:", "you follow it live.", { timeout: 5000 });
+    } catch (err) {
+      if (generation === this.generation) this.cb.onError?.(err, "Following the shared network");
+    } finally {
+      this.followingTo = null;
+    }
   }
 
   progress(frame) {
@@ -249,6 +276,12 @@ export class Session {
     const before = this.config;
     this.fixTask(before, next);
     this.fixRule(next, changes);
+    if (this.readOnly && (dataKey(next) !== dataKey(before) || hyperKey(next) !== hyperKey(before))) {
+      this.cb.onNotice?.("info", "Only its owner can change this network.", "Fork it to change your own copy.",
+        { action: { label: "Fork", run: () => this.fork() } });
+      this.cb.onConfig?.(this.config, this.state);
+      return;
+    }
     if (dataKey(next) !== dataKey(before) || this.draft) {
       this.config = next;
       this.writeHash();
@@ -540,11 +573,13 @@ export class Session {
   async importDocument(doc) {
     try {
       const answer = await this.api.importDocument(doc);
+      const old = this.token ? { id: this.id, token: this.token } : null;
       ++this.generation;
       this.undo = [];
       this.draft = null;
       this.cb.onDraft?.(null);
       await this.adopt(answer.id, answer.token, answer.network, this.config);
+      announceReplaced(this.api, old, answer.id); // whoever watched the old one follows along
       this.cb.onNotice?.("success", "Opened.", `Epoch ${answer.network.epoch}: a copy of your own.`);
     } catch (err) {
       this.cb.onError?.(err, "Opening the network");

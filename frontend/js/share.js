@@ -9,6 +9,10 @@ export class ShareDialog {
     this.link = document.getElementById("share-link");
     this.qr = document.getElementById("share-qr");
     this.note = document.getElementById("share-note");
+    // Optional hooks (presenter.js builds the link's options): makeLink(base, id) -> link,
+    // onOpen() before the dialog shows.
+    this.makeLink = null;
+    this.onOpen = null;
     document.getElementById("share-copy").addEventListener("click", () => this.copy());
     this.link.addEventListener("focus", () => this.link.select());
   }
@@ -23,15 +27,28 @@ export class ShareDialog {
     } catch {
       /* an older server: this page's own address */
     }
-    const link = `${base.replace(/\/?$/, "/")}#watch=${id}`;
-    this.link.value = link;
-    this.qr.src = this.api.url(`/qr?text=${encodeURIComponent(link)}`);
+    this.base = base.replace(/\/?$/, "/");
+    this.id = id;
+    this.onOpen?.();
+    const link = this.refresh();
     this.note.textContent = classroom === false
       ? "This server listens on this computer only: start it with make run HOST=0.0.0.0 for a class to reach it."
       : "Students open the link (or scan the code) on the same network.";
     if (typeof this.dialog.showModal === "function") this.dialog.showModal();
     else this.banner.show("info", "Live link:", link, { timeout: 20000 });
     this.link.focus();
+  }
+
+  /** Show the link (and its QR code) for the options chosen now; returns it. */
+  refresh() {
+    const link = this.makeLink ? this.makeLink(this.base, this.id) : `${this.base}#watch=${this.id}`;
+    if (link === this.link.value) return link;
+    this.link.value = link;
+    // A QR code holds up to about 1,000 characters here (a copy link with many points is longer).
+    const fits = link.length <= 1000;
+    this.qr.hidden = !fits;
+    if (fits) this.qr.src = this.api.url(`/qr?text=${encodeURIComponent(link)}`);
+    return link;
   }
 
   async copy() {

@@ -6,6 +6,7 @@ export class Follower {
   /**
    * handlers: onSnapshot(state), onProgress(frame) (every frame, for the loss history: cheap),
    * onFrame(frame) (the latest frame, once per animation frame: the drawing), onDone(result),
+   * onReplaced({id, by}) (the owner moved on to network `by`),
    * onStatus("live" | "reconnecting" | "closed").
    */
   constructor(handlers) {
@@ -45,6 +46,11 @@ export class Follower {
       const result = parse(e.data);
       this.flush();
       if (result) this.handlers.onDone?.(result);
+    });
+    source.addEventListener("replaced", (e) => {
+      if (this.source !== source) return;
+      const moved = parse(e.data);
+      if (moved) this.handlers.onReplaced?.(moved);
     });
   }
 

@@ -1,0 +1,358 @@
+// Batch vs stochastic vs mini-batch, side by side: three networks forked from the page's one
+// (POST /fork), each given its batch mode (PATCH), reset to the same initial weights (the
+// page's network's, PUT /parameters) and trained for the same number of epochs; their loss
+// curves overlaid against epochs and against updates, and their boundaries next to each other.
+import { Follower } from "./stream.js";
+import { decodeGrid, drawHeatmap } from "./heatmap.js";
+import { classColor, outputMapper } from "./colors.js";
+import { niceTicks } from "./boundary.js";
+import { fmtLoss } from "./chart.js";
+
+const RES = 56; // boundary grid of each small plot
+const MODES = [
+  { mode: "batch", label: "Batch", color: "#1f3a5f", dash: [] },
+  { mode: "stochastic", label: "Stochastic", color: "#d55e00", dash: [] },
+  { mode: "minibatch", label: "Mini-batch", color: "#009e73", dash: [6, 3] },
+];
+
+function el(tag, attrs = {}, ...kids) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  node.append(...kids.filter((k) => k != null));
+  return node;
+}
+
+export class CompareView {
+  /** ctx: {api, session, onError(err, what)} */
+  constructor(host, ctx) {
+    this.host = host;
+    this.ctx = ctx;
+    this.runs = []; // [{mode, label, color, id, token, state, history, grid, follower, done}]
+    this.logY = false;
+    this.build();
+  }
+
+  get session() { return this.ctx.session; }
+  get api() { return this.ctx.api; }
+
+  build() {
+    const host = this.host;
+    host.replaceChildren();
+    host.classList.add("compare");
+    host.setAttribute("data-testid", "compare");
+    host.append(el("p", { class: "teach-intro", text: "Three copies of this network, the same data and the same initial "
+      + "weights: an update uses every training sample (batch), one (stochastic) or a few (mini-batch); stochastic and "
+      + "mini-batch reshuffle the data every epoch." }));
+    const bar = el("div", { class: "cmp-controls" });
+    this.runBtn = el("button", { class: "btn primary", type: "button", "data-testid": "cmp-run" }, "Compare the three");
+    this.epochsSel = el("select", { "aria-label": "Epochs", "data-testid": "cmp-epochs" });
+    for (const n of [20, 50, 100, 300]) this.epochsSel.append(el("option", { value: n, text: `${n} epochs` }));
+    this.epochsSel.value = "100";
+    this.sizeIn = el("input", { type: "number", min: "1", step: "1", value: "10", "aria-label": "Mini-batch size", title: "Samples per mini-batch" });
+    this.speedSel = el("select", { "aria-label": "Speed", "data-testid": "cmp-speed" });
+    for (const [v, t] of [[25, "25 epochs/s"], [60, "60 epochs/s"], [0, "full speed"]]) this.speedSel.append(el("option", { value: v, text: t }));
+    this.speedSel.value = "60";
+    const logBox = el("input", { type: "checkbox" });
+    logBox.addEventListener("change", () => { this.logY = logBox.checked; this.drawCharts(); });
+    bar.append(this.runBtn, this.epochsSel, el("label", { class: "cmp-size" }, "mini-batch ", this.sizeIn),
+      this.speedSel, el("label", { class: "cmp-log" }, logBox, " log loss"));
+    this.runBtn.addEventListener("click", () => this.run());
+    this.status = el("p", { class: "cmp-status", role: "status", "data-testid": "cmp-status" });
+
+    const legend = el("div", { class: "cmp-legend", "aria-hidden": "true" });
+    for (const m of MODES) {
+      legend.append(el("span", { class: "cmp-key" }, el("i", { style: `border-top: 2.5px ${m.dash.length ? "dashed" : "solid"} ${m.color}` }), m.label));
+    }
+    const charts = el("div", { class: "cmp-charts" });
+    this.byEpoch = el("canvas", { role: "img", "aria-label": "Training loss against epochs", "data-testid": "cmp-chart-epochs" });
+    this.byUpdate = el("canvas", { role: "img", "aria-label": "Training loss against updates", "data-testid": "cmp-chart-updates" });
+    charts.append(
+      el("figure", {}, el("figcaption", { text: "Training loss against epochs" }), this.byEpoch),
+      el("figure", {}, el("figcaption", { text: "… against updates (log scale)" }), this.byUpdate));
+    this.plots = el("div", { class: "cmp-plots" });
+    this.cards = MODES.map((m) => {
+      const canvas = el("canvas", { role: "img", "aria-label": `Boundary after ${m.label.toLowerCase()} training` });
+      const title = el("div", { class: "cmp-title" }, el("i", { style: `background:${m.color}` }), m.label);
+      const sub = el("div", { class: "cmp-sub" });
+      const card = el("figure", { class: "cmp-card", "data-mode": m.mode }, title, canvas, sub);
+      this.plots.append(card);
+      return { canvas, sub, card };
+    });
+    host.append(bar, this.status, legend, charts, this.plots);
+    new ResizeObserver(() => this.drawAll()).observe(charts);
+    this.say("Press “Compare the three”: three copies of this network train side by side.");
+    this.drawAll();
+  }
+
+  say(text, kind = "") {
+    this.status.textContent = text;
+    this.status.className = `cmp-status ${kind}`;
+  }
+
+  onState() {
+    const st = this.session?.state;
+    const problem = !st ? "No network yet." : st.spec?.rule === "perceptron"
+      ? "The comparison is for backprop: this network uses the perceptron rule." : null;
+    this.runBtn.disabled = !!problem || this.running;
+    if (problem && !this.running) this.say(problem, "warn");
+    if (st && !this.running && !this.runs.length) {
+      this.sizeIn.value = String(st.spec?.batch?.size ?? 10);
+    }
+  }
+
+  // -- running ------------------------------------------------------------------------------
+
+  async run() {
+    const base = this.session.state;
+    const baseId = this.session.id;
+    if (!base || !baseId || this.running) return;
+    this.running = true;
+    this.runBtn.disabled = true;
+    this.host.dataset.state = "starting";
+    this.close(true);
+    const epochs = Number(this.epochsSel.value);
+    const size = Math.max(1, Math.round(Number(this.sizeIn.value) || 10));
+    const speed = Number(this.speedSel.value) || null;
+    const n = this.session.data?.train?.x.length ?? 0;
+    const layers = base.layers.map((l) => ({ W: l.W, b: l.b }));
+    const seed = base.spec?.init?.seed ?? 0;
+    this.say("Making three copies of this network…");
+    try {
+      this.runs = await Promise.all(MODES.map(async (m) => {
+        const made = await this.api.request("POST", `/networks/${baseId}/fork`, {});
+        const auth = { auth: true, token: made.token };
+        const path = `/networks/${made.id}`;
+        await this.api.request("PATCH", path, { batch: { mode: m.mode, size: m.mode === "minibatch" ? size : (base.spec?.batch?.size ?? 10) } }, auth);
+        await this.api.request("POST", `${path}/reset`, { seed }, auth);
+        const state = await this.api.request("PUT", `${path}/parameters`, { layers }, auth);
+        const perEpoch = m.mode === "batch" ? 1 : m.mode === "stochastic" ? n : Math.ceil(n / size);
+        return { ...m, id: made.id, token: made.token, state, perEpoch, size,
+          history: { epoch: [0], iteration: [0], train_loss: [state.metrics?.train_loss ?? null] }, grid: null, done: false };
+      }));
+      for (const r of this.runs) this.follow(r);
+      await Promise.all(this.runs.map((r) => this.grid(r)));
+      this.drawAll();
+      this.host.dataset.state = "training";
+      this.say(`Training all three for ${epochs} epochs…`);
+      await Promise.all(this.runs.map((r) => this.api.request("POST", `/networks/${r.id}/train`,
+        { epochs, max_epochs_per_second: speed }, { auth: true, token: r.token })));
+    } catch (err) {
+      this.running = false;
+      this.runBtn.disabled = false;
+      this.host.dataset.state = "error";
+      this.say(err.message, "error");
+      this.ctx.onError?.(err, "The comparison");
+    }
+  }
+
+  follow(r) {
+    r.follower = new Follower({
+      onProgress: (frame) => this.append(r, frame.history),
+      onFrame: (frame) => {
+        if (frame.boundary?.output) r.grid = decodeGrid(frame.boundary.output);
+        this.drawAll();
+      },
+      onDone: (result) => this.finished(r, result),
+    });
+    r.follower.follow(this.api.eventsUrl(r.id, RES, false));
+  }
+
+  append(r, columns) {
+    if (!columns?.epoch?.length) return;
+    const h = r.history;
+    const last = h.epoch[h.epoch.length - 1];
+    columns.epoch.forEach((e, i) => {
+      if (e <= last) return;
+      h.epoch.push(e);
+      h.iteration.push(columns.iteration?.[i] ?? null);
+      h.train_loss.push(columns.train_loss?.[i] ?? null);
+    });
+  }
+
+  async grid(r) {
+    try {
+      const g = await this.api.request("GET", `/networks/${r.id}/boundary?resolution=${RES}`);
+      r.grid = decodeGrid(g.output);
+    } catch { /* drawn without */ }
+  }
+
+  async finished(r, result) {
+    r.done = true;
+    r.result = result;
+    try {
+      const [history, state] = await Promise.all([
+        this.api.request("GET", `/networks/${r.id}/history`),
+        this.api.request("GET", `/networks/${r.id}`),
+        this.grid(r),
+      ]);
+      r.history = history;
+      r.state = state;
+    } catch { /* keep what the stream gave */ }
+    r.follower?.close();
+    this.drawAll();
+    if (this.runs.every((x) => x.done)) {
+      this.running = false;
+      this.runBtn.disabled = false;
+      this.host.dataset.state = "done";
+      const diverged = this.runs.filter((x) => x.result?.reason === "diverged");
+      this.say(diverged.length
+        ? `Done. ${diverged.map((x) => x.label).join(", ")} diverged: try a smaller learning rate.`
+        : "Done. Compare the curves per epoch (left) and per update (right), and the three boundaries.",
+      diverged.length ? "warn" : "good");
+    }
+  }
+
+  /** Stop and forget the three networks (deleted: they were only for this comparison). */
+  close(remove = false) {
+    for (const r of this.runs) {
+      r.follower?.close();
+      if (remove) this.api.request("DELETE", `/networks/${r.id}`, undefined, { auth: true, token: r.token }).catch(() => {});
+    }
+    this.runs = [];
+  }
+
+  // -- drawing ------------------------------------------------------------------------------
+
+  drawAll() {
+    this.drawCharts();
+    this.drawPlots();
+  }
+
+  drawCharts() {
+    const series = this.runs.map((r) => ({ ...r, h: r.history }));
+    this.host.dataset.curves = String(series.filter((s) => s.h.train_loss.filter((v) => v != null).length >= 2).length);
+    drawChart(this.byEpoch, series, "epoch", { logX: false, logY: this.logY });
+    drawChart(this.byUpdate, series, "iteration", { logX: true, logY: this.logY });
+    this.byEpoch.dataset.series = JSON.stringify(series.map((s) => s.h.epoch.length));
+  }
+
+  drawPlots() {
+    const data = this.session?.data;
+    MODES.forEach((m, i) => {
+      const { canvas, sub } = this.cards[i];
+      const r = this.runs[i];
+      const dpr = window.devicePixelRatio || 1;
+      const size = Math.round(canvas.clientWidth * dpr);
+      if (!size) return;
+      if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
+      const ctx = canvas.getContext("2d");
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = "#f3f4f5";
+      ctx.fillRect(0, 0, size, size);
+      const st = r?.state ?? this.session?.state;
+      if (r?.grid) drawHeatmap(canvas, r.grid.channel(0), r.grid.rows, r.grid.cols, { mapper: outputMapper(st), wash: 0.3 });
+      const dom = st?.domain ?? data?.domain;
+      if (data?.train && dom) {
+        const pr = Math.max(1.6, size / 110);
+        data.train.x.forEach((p, k) => {
+          const x = ((p[0] - dom.x1[0]) / (dom.x1[1] - dom.x1[0])) * size;
+          const y = ((dom.x2[1] - p[1]) / (dom.x2[1] - dom.x2[0])) * size;
+          ctx.beginPath();
+          ctx.arc(x, y, pr, 0, 2 * Math.PI);
+          ctx.fillStyle = classColor(data.train.y[k] >= 0.5 ? 1 : 0);
+          ctx.fill();
+          ctx.lineWidth = Math.max(0.8, dpr * 0.6);
+          ctx.strokeStyle = "#fff";
+          ctx.stroke();
+        });
+      }
+      if (!r) {
+        sub.textContent = `${m.mode === "batch" ? "every sample" : m.mode === "stochastic" ? "one sample" : "a few samples"} per update`;
+        return;
+      }
+      const h = r.history;
+      const loss = h.train_loss[h.train_loss.length - 1];
+      const ep = h.epoch[h.epoch.length - 1] ?? 0;
+      const it = h.iteration[h.iteration.length - 1] ?? 0;
+      sub.replaceChildren(`${r.perEpoch} update${r.perEpoch === 1 ? "" : "s"} per epoch`, el("br"),
+        `epoch ${ep} · ${it.toLocaleString("en-US")} updates`, el("br"), el("b", { text: `loss ${fmtLoss(loss)}` }));
+    });
+  }
+}
+
+/** Loss curves of several runs on one canvas, against `xKey` (epoch or iteration). */
+function drawChart(canvas, series, xKey, { logX = false, logY = false } = {}) {
+  const dpr = window.devicePixelRatio || 1;
+  const W = canvas.clientWidth;
+  const H = canvas.clientHeight;
+  if (!W || !H) return;
+  if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {
+    canvas.width = Math.round(W * dpr);
+    canvas.height = Math.round(H * dpr);
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  const a = { x: 36, y: 6, w: W - 50, h: H - 24 };
+  const pts = series.map((s) => s.h[xKey].map((x, i) => [x, s.h.train_loss[i]])
+    .filter(([x, y]) => x != null && y != null && Number.isFinite(y) && (!logX || x > 0) && (!logY || y > 0)));
+  const xs = pts.flat().map((p) => p[0]);
+  const ys = pts.flat().map((p) => p[1]);
+  let x0 = logX ? 1 : 0;
+  let x1 = Math.max(logX ? 10 : 1, ...xs);
+  let y0 = logY ? Math.min(1, ...ys) : 0;
+  let y1 = Math.max(logY ? 1e-3 : 0.1, ...ys);
+  if (!logY) y1 *= 1.05;
+  if (logY) { y0 = 10 ** Math.floor(Math.log10(y0)); y1 = 10 ** Math.ceil(Math.log10(y1)); }
+  if (logX) { x1 = 10 ** Math.ceil(Math.log10(x1)); }
+  const fx = logX ? (v) => Math.log10(v) : (v) => v;
+  const fy = logY ? (v) => Math.log10(v) : (v) => v;
+  const sx = (v) => a.x + ((fx(v) - fx(x0)) / (fx(x1) - fx(x0) || 1)) * a.w;
+  const sy = (v) => a.y + a.h - ((fy(v) - fy(y0)) / (fy(y1) - fy(y0) || 1)) * a.h;
+  // Grid and labels.
+  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillStyle = "#6b6b70";
+  ctx.strokeStyle = "#e6e6e9";
+  ctx.lineWidth = 1;
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  const yt = logY ? decades(y0, y1) : niceTicks(y0, y1, 3);
+  for (const t of yt) {
+    const y = Math.round(sy(t)) + 0.5;
+    ctx.beginPath(); ctx.moveTo(a.x, y); ctx.lineTo(a.x + a.w, y); ctx.stroke();
+    ctx.fillText(short(t), a.x - 4, y);
+  }
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  const xt = logX ? decades(x0, x1) : niceTicks(x0, x1, 4).filter((t) => Number.isInteger(t));
+  for (const t of xt) ctx.fillText(short(t), sx(t), a.y + a.h + 4);
+  ctx.strokeStyle = "#c9c9ce";
+  ctx.beginPath(); ctx.moveTo(a.x + 0.5, a.y); ctx.lineTo(a.x + 0.5, a.y + a.h + 0.5); ctx.lineTo(a.x + a.w, a.y + a.h + 0.5); ctx.stroke();
+  // Curves.
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(a.x, a.y - 2, a.w + 2, a.h + 4);
+  ctx.clip();
+  series.forEach((s, k) => {
+    const p = pts[k];
+    if (p.length < 1) return;
+    ctx.strokeStyle = s.color;
+    ctx.lineWidth = 2;
+    ctx.setLineDash(s.dash || []);
+    ctx.beginPath();
+    p.forEach(([x, y], i) => (i ? ctx.lineTo(sx(x), sy(y)) : ctx.moveTo(sx(x), sy(y))));
+    ctx.stroke();
+  });
+  ctx.setLineDash([]);
+  ctx.restore();
+  canvas.dataset.points = JSON.stringify(pts.map((p) => p.length));
+}
+
+function decades(lo, hi) {
+  const out = [];
+  for (let p = Math.round(Math.log10(lo)); p <= Math.round(Math.log10(hi)); p++) out.push(10 ** p);
+  return out.length > 6 ? out.filter((_, i) => i % 2 === 0) : out;
+}
+
+function short(t) {
+  if (t === 0) return "0";
+  const a = Math.abs(t);
+  if (a >= 10000) return `${Number((t / 1000).toPrecision(3))}k`.replace(".0k", "k");
+  if (a < 0.001) return t.toExponential(0).replace("e-", "e−");
+  return String(Number(t.toPrecision(3)));
+}

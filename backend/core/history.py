@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-COLUMNS = ("epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+# errors: the perceptron rule's misclassified samples during the epoch (None otherwise).
+COLUMNS = ("epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
+           "errors")
 
 
 class History:
@@ -64,7 +66,9 @@ class History:
     def from_dict(cls, saved: dict) -> History:
         history = cls(int(saved["max_points"]), int(saved.get("min_stride", 1)))
         history.stride = int(saved["stride"])
-        history.columns = {name: list(saved[name]) for name in COLUMNS}
+        length = len(saved["epoch"])
+        history.columns = {name: list(saved[name]) if name in saved or name != "errors"
+                           else [None] * length for name in COLUMNS}
         lengths = {len(values) for values in history.columns.values()}
         if history.stride < 1 or len(lengths) != 1:
             raise ValueError("the history's columns must have the same length and its "

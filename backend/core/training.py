@@ -239,6 +239,10 @@ class Trainer:
         self._evaluated = (self.net.version, metrics)
         return dict(metrics)
 
+    def _epoch_metrics(self) -> dict:
+        errors = self.last_epoch_errors if self.config.rule == "perceptron" else None
+        return {**self.evaluate(), "errors": errors}
+
     def _evaluate(self) -> dict:
         metrics = {}
         for name, a0, y in (("train", self.train_a0, self.train_y),
@@ -514,7 +518,7 @@ class Trainer:
             self.order = None
             self.last_epoch_errors = self.epoch_errors
             self.epoch_errors = 0
-            self.history.record(self.epoch, self.iteration, self.evaluate)
+            self.history.record(self.epoch, self.iteration, self._epoch_metrics)
 
     def _workspace(self, m: int) -> Pass:
         ws = self._workspaces[m] = Pass.allocate(self.net, m)

@@ -93,7 +93,7 @@ def data(exp: Experiment) -> dict:
 def history(exp: Experiment, since_epoch: int | None = None) -> dict:
     h = exp.trainer.history.to_dict()
     columns = {k: h[k] for k in ("epoch", "iteration", "train_loss", "test_loss",
-                                 "train_accuracy", "test_accuracy")}
+                                 "train_accuracy", "test_accuracy", "errors")}
     if since_epoch is not None:
         start = next((i for i, e in enumerate(columns["epoch"]) if e > since_epoch),
                      len(columns["epoch"]))

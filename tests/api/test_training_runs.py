@@ -57,6 +57,9 @@ def test_perceptron_run_converges_or_says_why_not(make):
         net.post("/train", {"epochs": 100}, expect=202)
         last = wait_idle(net)["last_run"]
         assert last["reason"] == reason and last["message"]
+        errors = net.get("/history")["errors"]
+        assert errors[0] is None and all(isinstance(e, int) for e in errors[1:])
+        assert (errors[-1] == 0) == (reason == "converged")
 
 
 def test_a_diverging_run_keeps_json_strict(make, client):

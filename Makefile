@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DB ?= data/playground.db
 
-.PHONY: run test lint check-browser bench clean
+.PHONY: run test lint check-browser bench fuzz load clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ test: $(VENV)/.installed-test lint check-browser
 bench: $(VENV)/.installed-bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m bench.serve
+
+# Property-based fuzzing of the whole API (tests/reliability/test_fuzz.py) with many more
+# examples per operation than `make test` runs, new random ones every time.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.installed-test
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q --timeout=1800 -p no:cacheprovider \
+		tests/reliability/test_fuzz.py
+
+# A classroom on loopback: 40 students and a teacher for 30 s (docs/RELIABILITY.md).
+load: $(VENV)/.installed-test
+	$(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output

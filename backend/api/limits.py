@@ -4,6 +4,7 @@ by their Content-Length, or, for a chunked body, as soon as the bytes received p
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 
@@ -38,10 +39,8 @@ class BodySizeLimit:
                 started = True
                 await send(message)
 
-        try:
+        with contextlib.suppress(_TooLarge):
             await self.app(scope, limited_receive, guarded_send)
-        except _TooLarge:
-            pass
         if refused:
             await self._refuse(send)
 

@@ -221,8 +221,38 @@ class DataDocument(Body):
     task: Literal["classification", "regression"]
     classes: StrictInt = Field(ge=0, le=8)
     domain: tuple[tuple[Coordinate, Coordinate], tuple[Coordinate, Coordinate]]
-    train: list[Annotated[StrictInt, Field(ge=0)]] = Field(min_length=1, max_length=MAX_POINTS)
-    test: list[Annotated[StrictInt, Field(ge=0)]] = Field(max_length=MAX_POINTS)
+    # Indices of the points (the core reads them as int64: bounded here, not only there).
+    train: list[Annotated[StrictInt, Field(ge=0, lt=MAX_POINTS)]] = Field(
+        min_length=1, max_length=MAX_POINTS)
+    test: list[Annotated[StrictInt, Field(ge=0, lt=MAX_POINTS)]] = Field(max_length=MAX_POINTS)
+
+
+MAX_COUNT = 2**53  # epochs, iterations: exact in a JavaScript number
+
+
+class RngDocument(BaseModel):
+    """The random generator's saved state (NumPy's), bounded where NumPy would overflow."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    has_uint32: StrictInt | None = Field(None, ge=0, le=1)
+    uinteger: StrictInt | None = Field(None, ge=0, le=2**32 - 1)
+
+
+class TrainingDocument(BaseModel):
+    """An export's counters and history. The core checks how they fit together; the numbers
+    are bounded here so that none can overflow the core's integers."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    epoch: StrictInt = Field(ge=0, le=MAX_COUNT)
+    iteration: StrictInt = Field(ge=0, le=MAX_COUNT)
+    cursor: StrictInt | None = Field(None, ge=0, le=MAX_POINTS)
+    order: list[Annotated[StrictInt, Field(ge=0, lt=MAX_POINTS)]] | None = Field(
+        None, max_length=MAX_POINTS)
+    epoch_errors: StrictInt | None = Field(None, ge=0, le=MAX_COUNT)
+    last_epoch_errors: StrictInt | None = Field(None, ge=0, le=MAX_COUNT)
+    rng: RngDocument | None = None
 
 
 class ImportBody(BaseModel):
@@ -234,10 +264,10 @@ class ImportBody(BaseModel):
     spec: CreateBody
     data: DataDocument
     layers: list[ExportedLayer] = Field(min_length=1, max_length=65)
-    training: dict
+    training: TrainingDocument
 
     def document(self) -> dict:
         return {"format": self.format, "spec": self.spec.model_dump(exclude_none=True),
                 "data": self.data.model_dump(), "layers": [layer.model_dump()
                                                            for layer in self.layers],
-                "training": self.training}
+                "training": self.training.model_dump(exclude_unset=True)}

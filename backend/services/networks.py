@@ -223,9 +223,11 @@ class NetworkService:
         and the state says so, for anyone who opens the old link later."""
         if successor.id == entry.id:
             raise Conflict("a network cannot replace itself")
-        with entry.lock:
+        def mark(exp: Experiment) -> None:  # by whoever owns the network now (a run, maybe)
             entry.replaced_by = successor.id
             self.save(entry)
+
+        entry.call(mark)
         entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor.id}))
 
     def read(self, entry: Entry, fn: Callable[[Experiment], Any]):

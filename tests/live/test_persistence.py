@@ -74,6 +74,7 @@ def test_a_run_killed_mid_training_comes_back_stopped_from_its_last_checkpoint(t
     time.sleep(1.0)
     before_kill = httpx.get(url).json()["epoch"]
     server.stop("kill")
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     server = start_server(db, log)
     state = httpx.get(f"{server.url}/api/networks/{network_id}").json()
     assert state["status"] == "idle"
@@ -105,3 +106,4 @@ def test_sigterm_during_training_with_open_streams_checkpoints_and_exits(tmp_pat
     assert state["epoch"] > 0 and state["last_run"]["reason"] == "server stopped"
     server.stop()
     del streams
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"

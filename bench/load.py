@@ -1,0 +1,438 @@
+"""A classroom against one server: ``python -m bench.load`` (``make load``).
+
+Starts the real server on loopback, then 40 simulated students each open the page's calls on a
+network of their own (create, read it, follow its stream as the page does), step it by hand
+(forward, backward, update, step, PATCH, each followed by the page's refresh of the boundary and
+history), train it and watch the run to its end, again and again with a little thinking time,
+while a teacher's network trains all the time and streams to all 40 students. Bounded in time
+(``--seconds``, 30 by default) and in count (``--cycles`` per student).
+
+Reported: requests per second, p50/p99 latency of writes (and reads), frames per second per
+stream (min and median; a student's own stream counted over the time its network trained),
+errors, how long runs waited for a training slot, and the server's peak memory and CPU (from
+/proc). Targets on a 2-core machine: no errors, every stream >= 5 frames/s, p99 of writes
+< 250 ms. The load generator runs on the same machine, so its own CPU is reported too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE_STREAM = "?boundary=100&neurons=true&neuron_resolution=50&encoding=uint8"  # as the page
+DATASETS = ["circle", "xor", "moons", "gaussians", "spiral", "quadrants", "linear", "and"]
+TARGETS = {"fps": 5.0, "p99_write_ms": 250.0}
+
+
+def start(tmp: Path, env: dict[str, str]):
+    sys.path.insert(0, str(REPO))
+    from tests.conftest import start_server
+
+    return start_server(tmp / "load.db", tmp / "server.log", env=env)
+
+
+# -- measuring the server from outside -------------------------------------------------------
+
+class ProcessWatch:
+    """Samples the server's /proc entries: resident memory (and its peak), CPU time."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.samples: list[tuple[float, float, int]] = []  # (time, cpu seconds, rss kB)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.TICK  # utime + stime
+
+    def status(self, name: str) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+        return 0
+
+    @staticmethod
+    def machine_busy_seconds() -> float:
+        """CPU seconds every process of the machine has used (all cores), from /proc/stat."""
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+        return (user + nice + system + irq + softirq + steal) / ProcessWatch.TICK
+
+    async def run(self, stop: asyncio.Event, every: float = 0.5) -> None:
+        self.machine = [(time.monotonic(), self.machine_busy_seconds())]
+        self.loadavg = [Path("/proc/loadavg").read_text().split()[0]]
+        while not stop.is_set():
+            self.samples.append((time.monotonic(), self.cpu_seconds(), self.status("VmRSS")))
+            try:
+                await asyncio.wait_for(stop.wait(), every)
+            except TimeoutError:
+                pass
+        self.machine.append((time.monotonic(), self.machine_busy_seconds()))
+        self.loadavg.append(Path("/proc/loadavg").read_text().split()[0])
+
+    def report(self) -> dict:
+        (t0, c0, _), (t1, c1, _) = self.samples[0], self.samples[-1]
+        (m0, b0), (m1, b1) = self.machine
+        peaks = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(self.samples, self.samples[1:],
+                                                                   strict=False)]
+        return {"cpu_mean_percent": 100 * (c1 - c0) / (t1 - t0),
+                "cpu_peak_percent": 100 * max(peaks, default=0.0),
+                "rss_peak_mb": self.status("VmHWM") / 1024,
+                "rss_end_mb": self.status("VmRSS") / 1024,
+                "threads_end": self.status("Threads"),
+                "machine_busy_percent": 100 * (b1 - b0) / (m1 - m0),
+                "loadavg_start_end": self.loadavg}
+
+
+# -- the clients ---------------------------------------------------------------------------
+
+@dataclass
+class Stats:
+    requests: list[tuple[str, str, int, float]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    queue_waits: list[float] = field(default_factory=list)
+    unstarted: int = 0  # runs still queued when the lesson ended (stopped before training)
+
+    async def call(self, client: httpx.AsyncClient, method: str, url: str, label: str,
+                   expect: int = 200, **kwargs) -> dict | None:
+        began = time.perf_counter()
+        try:
+            r = await client.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            self.errors.append(f"{label}: {type(exc).__name__} {exc}")
+            return None
+        self.requests.append((method, label, r.status_code, time.perf_counter() - began))
+        if r.status_code != expect:
+            self.errors.append(f"{label}: {r.status_code} {r.text[:160]}")
+            return None
+        return r.json() if r.content else {}
+
+
+class Stream:
+    """Follows one network's events like the page: counts progress frames (with their time),
+    reads snapshots and dones, and says when a run begins training and when it is done."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str, stats: Stats, name: str):
+        self.client, self.url, self.stats, self.name = client, url, stats, name
+        self.frames: list[float] = []
+        self.bytes = 0
+        self.snapshots = 0
+        self.training_since: float | None = None
+        self.done = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.closing = False
+        self.task = asyncio.create_task(self.run())
+
+    async def run(self) -> None:
+        try:
+            async with self.client.stream("GET", self.url) as response:
+                if response.status_code != 200:
+                    self.stats.errors.append(f"stream {self.name}: {response.status_code}")
+                    return
+                buffer = b""
+                async for chunk in response.aiter_raw():
+                    self.bytes += len(chunk)
+                    buffer += chunk
+                    while (end := buffer.find(b"\n\n")) >= 0:
+                        self.event(buffer[:end])
+                        buffer = buffer[end + 2:]
+        except (httpx.HTTPError, asyncio.CancelledError) as exc:
+            if not self.closing:
+                self.stats.errors.append(f"stream {self.name} broke: {type(exc).__name__}")
+            return
+        if not self.closing:
+            self.stats.errors.append(f"stream {self.name} ended early")
+
+    def event(self, block: bytes) -> None:
+        if block.startswith(b":"):
+            return  # keep-alive
+        head, _, rest = block.partition(b"\n")
+        name = head[len(b"event: "):] if head.startswith(b"event: ") else b"message"
+        now = time.monotonic()
+        if name == b"progress":
+            self.frames.append(now)
+        elif name == b"snapshot":
+            self.snapshots += 1
+            self.connected.set()
+            state = json.loads(rest.partition(b"data: ")[2])
+            if state["status"] == "training" and self.training_since is None:
+                self.training_since = now
+        elif name == b"done":
+            self.done.set()
+
+    async def close(self) -> None:
+        self.closing = True
+        self.task.cancel()
+        try:
+            await self.task
+        except asyncio.CancelledError:
+            pass
+
+
+@dataclass
+class Student:
+    index: int
+    own: Stream | None = None
+    teacher: Stream | None = None
+    trained: float = 0.0  # seconds its network spent training (first frame to done)
+    trained_frames: int = 0
+    cycles: int = 0
+
+
+async def page_refresh(stats: Stats, client, url: str) -> None:
+    """What the page asks after every change: the grids of every neuron, and the history."""
+    await asyncio.gather(
+        stats.call(client, "GET", url + "/boundary?resolution=100&neurons=true",
+                   "GET /boundary"),
+        stats.call(client, "GET", url + "/history", "GET /history"))
+
+
+async def student(s: Student, base: str, teacher_url: str, stats: Stats, deadline: float,
+                  cycles: int, epochs: int, speed: float | None) -> None:
+    rng = random.Random(s.index)
+    limits = httpx.Limits(max_connections=8)
+    timeout = httpx.Timeout(30, read=60)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client, \
+            httpx.AsyncClient(timeout=timeout) as streams:
+        await asyncio.sleep(rng.uniform(0, 3))  # they do not all sit down at the same second
+        body = {"dataset": {"name": DATASETS[s.index % len(DATASETS)]},
+                "hidden": [rng.choice([2, 3, 4, 6]), 2], "learning_rate": 0.1}
+        made = await stats.call(client, "POST", base + "/api/networks", "POST /networks",
+                                expect=201, json=body)
+        if made is None:
+            return
+        url = f"{base}/api/networks/{made['id']}"
+        owner = {"Authorization": f"Bearer {made['token']}"}
+        await asyncio.gather(stats.call(client, "GET", url, "GET /network"),
+                             stats.call(client, "GET", url + "/data", "GET /data"),
+                             page_refresh(stats, client, url))
+        s.own = Stream(streams, url + "/events" + PAGE_STREAM, stats, f"own {s.index}")
+        s.teacher = Stream(streams, teacher_url + "/events" + PAGE_STREAM, stats,
+                           f"teacher->{s.index}")
+
+        async def write(method: str, path: str, label: str, expect: int = 200, **kwargs):
+            result = await stats.call(client, method, url + path, label, expect=expect,
+                                      headers=owner, **kwargs)
+            await page_refresh(stats, client, url)
+            await asyncio.sleep(rng.uniform(0.1, 0.4))  # a student reads what changed
+            return result
+
+        while s.cycles < cycles and time.monotonic() < deadline:
+            for path in ("/forward", "/backward", "/update"):
+                await write("POST", path, f"POST {path}", json={})
+            await write("POST", "/step", "POST /step", json={"iterations": 5})
+            await write("PATCH", "", "PATCH /network",
+                        json={"learning_rate": rng.choice([0.03, 0.1, 0.3])})
+            if time.monotonic() > deadline:
+                break
+            s.own.done.clear()
+            s.own.training_since = None
+            asked, before = time.monotonic(), len(s.own.frames)
+            answer = await stats.call(client, "POST", url + "/train", "POST /train",
+                                      expect=202, headers=owner,
+                                      json={"epochs": epochs, "max_epochs_per_second": speed})
+            if answer is None:
+                break
+            try:  # watched to its end, or stopped when the lesson is over
+                await asyncio.wait_for(s.own.done.wait(), max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                await stats.call(client, "POST", url + "/stop", "POST /stop", headers=owner)
+                try:
+                    await asyncio.wait_for(s.own.done.wait(), 15)
+                except TimeoutError:
+                    stats.errors.append(f"student {s.index}: no done after its stop")
+                if s.own.training_since is None:  # never left the queue
+                    stats.unstarted += 1
+                    break
+            finished = time.monotonic()
+            began = s.own.training_since or asked
+            stats.queue_waits.append(began - asked)
+            s.trained += finished - began
+            s.trained_frames += len(s.own.frames) - before
+            await page_refresh(stats, client, url)
+            await asyncio.sleep(rng.uniform(0.3, 1.0))
+            s.cycles += 1
+        while time.monotonic() < deadline:  # keeps watching the teacher to the end
+            await asyncio.sleep(0.2)
+        await s.own.close()
+        await s.teacher.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+async def classroom(base: str, pid: int, students: int, seconds: float, cycles: int,
+                    epochs: int, speed: float | None) -> dict:
+    stats = Stats()
+    watch, stop_watch = ProcessWatch(pid), asyncio.Event()
+    watcher = asyncio.create_task(watch.run(stop_watch))
+    async with httpx.AsyncClient(timeout=30) as client:
+        made = await stats.call(client, "POST", base + "/api/networks", "POST /networks",
+                                expect=201, json={"dataset": {"name": "spiral"},
+                                                  "hidden": [8, 8]})
+        teacher = f"{base}/api/networks/{made['id']}"
+        owner = {"Authorization": f"Bearer {made['token']}"}
+        await stats.call(client, "POST", teacher + "/train", "POST /train", expect=202,
+                         headers=owner, json={"epochs": 1_000_000,
+                                              "max_epochs_per_second": speed})
+        began = time.monotonic()
+        deadline = began + seconds
+        clock0 = resource.getrusage(resource.RUSAGE_SELF)
+        pupils = [Student(i) for i in range(students)]
+        await asyncio.gather(*(student(p, base, teacher, stats, deadline, cycles, epochs,
+                                       speed) for p in pupils))
+        elapsed = time.monotonic() - began
+        clock1 = resource.getrusage(resource.RUSAGE_SELF)
+        await stats.call(client, "POST", teacher + "/stop", "POST /stop", headers=owner)
+    stop_watch.set()
+    await watcher
+
+    window = (began + 4.0, began + seconds)  # every student is in after the first 3 s
+    teacher_fps = [sum(window[0] <= t <= window[1] for t in p.teacher.frames)
+                   / (window[1] - window[0]) for p in pupils if p.teacher]
+    own_fps = [p.trained_frames / p.trained for p in pupils if p.trained > 0]
+    writes = [d for m, _, _, d in stats.requests if m != "GET"]
+    reads = [d for m, _, _, d in stats.requests if m == "GET"]
+    by_call: dict[str, list[float]] = {}
+    for _, label, _, d in stats.requests:
+        by_call.setdefault(label, []).append(d)
+    return {
+        "students": students, "seconds": round(elapsed, 1), "speed": speed,
+        "requests": len(stats.requests),
+        "requests_per_second": len(stats.requests) / elapsed,
+        "write_ms": {"count": len(writes), "p50": 1000 * percentile(writes, 50),
+                     "p99": 1000 * percentile(writes, 99), "max": 1000 * max(writes)},
+        "read_ms": {"count": len(reads), "p50": 1000 * percentile(reads, 50),
+                    "p99": 1000 * percentile(reads, 99), "max": 1000 * max(reads)},
+        "by_call_ms": {k: {"n": len(v), "p50": 1000 * percentile(v, 50),
+                           "p99": 1000 * percentile(v, 99)} for k, v in sorted(by_call.items())},
+        "teacher_stream_fps": {"streams": len(teacher_fps), "min": min(teacher_fps),
+                               "median": statistics.median(teacher_fps)},
+        "own_stream_fps_while_training": {"streams": len(own_fps), "min": min(own_fps),
+                                          "median": statistics.median(own_fps)},
+        "runs": len(stats.queue_waits),
+        "runs_never_started": stats.unstarted,
+        "queue_wait_s": {"p50": percentile(stats.queue_waits, 50),
+                         "max": max(stats.queue_waits, default=0.0)},
+        "stream_mb_received": sum(p.own.bytes + p.teacher.bytes for p in pupils
+                                  if p.own and p.teacher) / 1e6,
+        "errors": stats.errors,
+        "server": watch.report(),
+        "load_generator_cpu_percent": 100 * ((clock1.ru_utime + clock1.ru_stime)
+                                             - (clock0.ru_utime + clock0.ru_stime)) / elapsed,
+    }
+
+
+def verdict(r: dict) -> list[str]:
+    lines = []
+    worst = min(r["teacher_stream_fps"]["min"], r["own_stream_fps_while_training"]["min"])
+    for ok, text in (
+        (not r["errors"], f"errors: {len(r['errors'])}"),
+        (worst >= TARGETS["fps"], f"slowest stream {worst:.1f} frames/s "
+                                  f"(target >= {TARGETS['fps']:.0f})"),
+        (r["write_ms"]["p99"] < TARGETS["p99_write_ms"],
+         f"p99 write latency {r['write_ms']['p99']:.0f} ms "
+         f"(target < {TARGETS['p99_write_ms']:.0f})"),
+    ):
+        lines.append(f"  {'met   ' if ok else 'MISSED'} {text}")
+    return lines
+
+
+def show(r: dict) -> str:
+    from bench.machine import cpu_model
+
+    s = r["server"]
+    others = max(0.0, s["machine_busy_percent"] - s["cpu_mean_percent"]
+                 - r["load_generator_cpu_percent"])
+    out = [
+        f"machine: {cpu_model()}, Python {sys.version.split()[0]}",
+        f"{r['students']} students + 1 teacher for {r['seconds']} s, runs at "
+        f"{r['speed'] or 'full'} epochs/s: {r['requests']} requests, "
+        f"{r['requests_per_second']:.0f}/s, {r['runs']} student runs",
+        f"writes: n={r['write_ms']['count']} p50 {r['write_ms']['p50']:.1f} ms, "
+        f"p99 {r['write_ms']['p99']:.1f} ms, max {r['write_ms']['max']:.0f} ms",
+        f"reads:  n={r['read_ms']['count']} p50 {r['read_ms']['p50']:.1f} ms, "
+        f"p99 {r['read_ms']['p99']:.1f} ms, max {r['read_ms']['max']:.0f} ms",
+        f"teacher's stream at each student: min {r['teacher_stream_fps']['min']:.1f}, "
+        f"median {r['teacher_stream_fps']['median']:.1f} frames/s "
+        f"({r['teacher_stream_fps']['streams']} streams)",
+        f"own stream while its network trains: min "
+        f"{r['own_stream_fps_while_training']['min']:.1f}, median "
+        f"{r['own_stream_fps_while_training']['median']:.1f} frames/s "
+        f"({r['own_stream_fps_while_training']['streams']} streams)",
+        f"runs waiting for a training slot: p50 {r['queue_wait_s']['p50']:.2f} s, "
+        f"max {r['queue_wait_s']['max']:.2f} s; {r['runs_never_started']} still queued at "
+        f"the end (stopped)",
+        f"streams delivered {r['stream_mb_received']:.0f} MB",
+        f"server: CPU mean {s['cpu_mean_percent']:.0f} %, peak {s['cpu_peak_percent']:.0f} % "
+        f"(of one core; 200 % = both), peak RSS {s['rss_peak_mb']:.0f} MB, "
+        f"{s['threads_end']} threads at the end",
+        f"load generator (same machine): CPU {r['load_generator_cpu_percent']:.0f} %; the "
+        f"whole machine: {s['machine_busy_percent']:.0f} % of 200 % busy, so other processes "
+        f"~{others:.0f} %; load average {' -> '.join(s['loadavg_start_end'])}",
+        "per call (p50 / p99 ms):",
+        *(f"  {k:<16} n={v['n']:<5} {v['p50']:7.1f} / {v['p99']:7.1f}"
+          for k, v in r["by_call_ms"].items()),
+        f"errors: {len(r['errors'])}", *(f"  {e}" for e in r["errors"][:20]),
+        "targets:", *verdict(r),
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--students", type=int, default=40)
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--cycles", type=int, default=20, help="at most this many train cycles "
+                   "per student")
+    p.add_argument("--epochs", type=int, default=500, help="epochs of each student's run")
+    p.add_argument("--speed", type=float, default=0, help="max epochs per second of every run "
+                   "(0: full speed, the page's default)")
+    p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment variable for the server, e.g. "
+                        "PLAYGROUND_MAX_CONCURRENT_RUNS=2 (repeatable)")
+    args = p.parse_args(argv)
+    if not 1 <= args.students <= 200 or not 1 <= args.seconds <= 600:
+        p.error("--students 1..200 and --seconds 1..600")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(item.split("=", 1) for item in args.env)
+        server = start(Path(tmp), env)  # 127.0.0.1, a free port: nothing leaves the machine
+        print(f"server pid {server.process.pid} at {server.url}", file=sys.stderr, flush=True)
+        try:
+            result = asyncio.run(classroom(server.url, server.process.pid, args.students,
+                                           args.seconds, args.cycles, args.epochs,
+                                           args.speed or None))
+        finally:
+            server.stop()
+            log = server.log.read_text(errors="replace")
+    print(show(result))
+    if "Traceback" in log or "ERROR" in log:
+        print("server log:\n" + log[-4000:])
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    met = not result["errors"] and all(line.startswith("  met") for line in verdict(result))
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

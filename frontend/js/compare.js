@@ -7,6 +7,7 @@ import { decodeGrid, drawHeatmap } from "./heatmap.js";
 import { classColor, outputMapper } from "./colors.js";
 import { niceTicks } from "./boundary.js";
 import { fmtLoss } from "./chart.js";
+import { el } from "./dom.js";
 
 const RES = 56; // boundary grid of each small plot
 const MODES = [
@@ -14,18 +15,6 @@ const MODES = [
   { mode: "stochastic", label: "Stochastic", color: "#d55e00", dash: [] },
   { mode: "minibatch", label: "Mini-batch", color: "#009e73", dash: [6, 3] },
 ];
-
-function el(tag, attrs = {}, ...kids) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...kids.filter((k) => k != null));
-  return node;
-}
 
 export class CompareView {
   /** ctx: {api, session, onError(err, what)} */

@@ -5,6 +5,7 @@
 // of every weight).
 import * as M from "./mathml.js";
 import { ApiError } from "./api.js";
+import { el } from "./dom.js";
 
 const STEP_MS = 420; // the pause between two layers while a pass is shown
 const ACT = { hardlim: "hardlim", hardlims: "hardlims", relu: "ReLU", linear: "Linear",
@@ -13,18 +14,6 @@ const STEPS = ["forward", "backward", "update"];
 
 const reduceMotion = () => window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function el(tag, attrs = {}, ...kids) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...kids.filter((k) => k != null));
-  return node;
-}
 
 /** The activation's name as the lecture writes it, upright: ReLU, Linear, σ. */
 const fName = (act) => M.up(ACT[act] || act);

@@ -8,20 +8,9 @@ import { classColor } from "./colors.js";
 import { featureFunction } from "./features.js";
 import { niceTicks } from "./boundary.js";
 import { ApiError } from "./api.js";
+import { el } from "./dom.js";
 
 const ERR_COLOR = "#b3261e";
-
-function el(tag, attrs = {}, ...kids) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...kids.filter((k) => k != null));
-  return node;
-}
 
 export class PerceptronView {
   /** ctx: {api, session, onError(err, what)} */

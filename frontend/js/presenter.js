@@ -3,6 +3,7 @@
 // Presenter mode is for a projector: large type, thick lines, the advanced controls hidden.
 // `hide=` lists controls a teacher hides from whoever opens the link (like the Playground's
 // `_hide` options); the Share dialog has a small picker for it (HidePicker).
+import { el } from "./dom.js";
 
 /**
  * How large the drawings are: `text` scales what the canvases draw (text, lines, points:
@@ -164,14 +165,6 @@ export class HidePicker {
       hide: this.hideInputs.filter((i) => i.checked).map((i) => i.value),
     };
   }
-}
-
-function el(tag, { text, class: cls, ...attrs } = {}) {
-  const e = document.createElement(tag);
-  if (text) e.textContent = text;
-  if (cls) e.className = cls;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
 }
 
 function label(input, text) {

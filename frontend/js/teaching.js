@@ -9,6 +9,7 @@ import { TruthTable } from "./truthtable.js";
 import { CompareView } from "./compare.js";
 import { LESSONS } from "./lessons.js";
 import { DEFAULTS, copyConfig } from "./state.js";
+import { el } from "./dom.js";
 
 const TABS = [
   ["lessons", "Lessons"],
@@ -19,18 +20,6 @@ const TABS = [
 ];
 const KEY = "nn-playground.teach";
 const VIEW_KEYS = ["speed", "showTest", "discretise", "logScale"];
-
-function el(tag, attrs = {}, ...kids) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...kids.filter((k) => k != null));
-  return node;
-}
 
 function load() {
   try { return JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch { return {}; }

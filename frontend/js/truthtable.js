@@ -5,6 +5,7 @@
 // weights, as the lecture does by hand).
 import * as M from "./mathml.js";
 import { featureFunction } from "./features.js";
+import { el } from "./dom.js";
 
 const MAX_ROWS = 16;
 const THROTTLE_MS = 200;
@@ -17,18 +18,6 @@ const ACT = {
   sigmoid: (n) => 1 / (1 + Math.exp(-n)),
   tanh: (n) => Math.tanh(n),
 };
-
-function el(tag, attrs = {}, ...kids) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...kids.filter((k) => k != null));
-  return node;
-}
 
 export class TruthTable {
   /** ctx: {api, session} */

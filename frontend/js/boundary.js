@@ -5,6 +5,7 @@ import { classColor, css, outputMapper } from "./colors.js";
 import { drawHeatmap, drawClasses } from "./heatmap.js";
 import { fmt } from "./graph.js";
 import { look } from "./presenter.js";
+import { fitCanvas } from "./dom.js";
 
 const WASH = 0.32; // the background paler than the points, so points of either class stand out
 const MARGIN = { left: 46, right: 10, top: 10, bottom: 38 };
@@ -34,12 +35,7 @@ export class BoundaryView {
   }
 
   resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.round(this.canvas.clientWidth * dpr);
-    const h = Math.round(this.canvas.clientHeight * dpr);
-    if (w && h && (w !== this.canvas.width || h !== this.canvas.height)) {
-      this.canvas.width = w;
-      this.canvas.height = h;
+    if (fitCanvas(this.canvas)) {
       this.dirty = true;
       this.draw();
     }

@@ -2,6 +2,7 @@
 // accuracy, and a log-scale toggle.
 import { niceTicks } from "./boundary.js";
 import { look } from "./presenter.js";
+import { fitCanvas } from "./dom.js";
 
 const COLUMNS = ["epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy"];
 const TRAIN = "#2b2d42";
@@ -52,14 +53,7 @@ export class LossChart {
   }
 
   resize() {
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.round(this.canvas.clientWidth * dpr);
-    const h = Math.round(this.canvas.clientHeight * dpr);
-    if (w && h && (w !== this.canvas.width || h !== this.canvas.height)) {
-      this.canvas.width = w;
-      this.canvas.height = h;
-      this.draw();
-    }
+    if (fitCanvas(this.canvas)) this.draw();
   }
 
   get area() {

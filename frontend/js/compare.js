@@ -7,7 +7,7 @@ import { decodeGrid, drawHeatmap } from "./heatmap.js";
 import { classColor, outputMapper } from "./colors.js";
 import { niceTicks } from "./boundary.js";
 import { fmtLoss } from "./chart.js";
-import { el } from "./dom.js";
+import { el, fitCanvas } from "./dom.js";
 
 const RES = 56; // boundary grid of each small plot
 const MODES = [
@@ -270,10 +270,7 @@ function drawChart(canvas, series, xKey, { logX = false, logY = false } = {}) {
   const W = canvas.clientWidth;
   const H = canvas.clientHeight;
   if (!W || !H) return;
-  if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {
-    canvas.width = Math.round(W * dpr);
-    canvas.height = Math.round(H * dpr);
-  }
+  fitCanvas(canvas);
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);

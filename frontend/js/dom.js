@@ -11,3 +11,15 @@ export function el(tag, attrs = {}, ...kids) {
   node.append(...kids.filter((k) => k != null));
   return node;
 }
+
+/** Size a canvas's pixels to its displayed size (times the device pixel ratio); true if it
+ * changed, so that the caller redraws. */
+export function fitCanvas(canvas) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.round(canvas.clientWidth * dpr);
+  const h = Math.round(canvas.clientHeight * dpr);
+  if (!w || !h || (w === canvas.width && h === canvas.height)) return false;
+  canvas.width = w;
+  canvas.height = h;
+  return true;
+}

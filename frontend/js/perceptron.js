@@ -8,7 +8,7 @@ import { classColor } from "./colors.js";
 import { featureFunction } from "./features.js";
 import { niceTicks } from "./boundary.js";
 import { ApiError } from "./api.js";
-import { el } from "./dom.js";
+import { el, fitCanvas } from "./dom.js";
 
 const ERR_COLOR = "#b3261e";
 
@@ -385,14 +385,12 @@ export class PerceptronView {
   }
 
   fit(canvas) {
+    fitCanvas(canvas);
+    if (!canvas.clientWidth || !canvas.clientHeight) return null;
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.round(canvas.clientWidth * dpr);
-    const h = Math.round(canvas.clientHeight * dpr);
-    if (!w || !h) return null;
-    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return { ctx, W: w / dpr, H: h / dpr };
+    return { ctx, W: canvas.width / dpr, H: canvas.height / dpr };
   }
 
   drawPlot() {

@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     print(startup_message(settings), file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=settings.log_level, timeout_graceful_shutdown=3)
-    server_class()(config).run()
+    try:
+        server_class()(config).run()
+    except KeyboardInterrupt:  # Ctrl+C: the server has shut down cleanly already
+        pass
 
 
 def startup_message(settings: Settings) -> str:

@@ -29,6 +29,7 @@ class Settings:
     max_epochs_per_run: int = 1_000_000
     max_iterations_per_step: int = 100_000
     max_boundary_resolution: int = 200
+    max_grid_values: int = 1_000_000  # values of one boundary answer or frame, all neurons
     max_body_bytes: int = 2_000_000
     max_networks_in_memory: int = 500
     max_concurrent_runs: int = 4
@@ -59,6 +60,7 @@ class Settings:
             "epochs_per_run": self.max_epochs_per_run,
             "iterations_per_step": self.max_iterations_per_step,
             "boundary_resolution": self.max_boundary_resolution,
+            "grid_values": self.max_grid_values,
             "body_bytes": self.max_body_bytes,
             "networks_in_memory": self.max_networks_in_memory,
             "concurrent_runs": self.max_concurrent_runs,

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from backend.core.training import CannotLearn, StepOrderError
+from backend.core.training import CannotLearn, Diverged, StepOrderError
 from backend.services.networks import Conflict, Forbidden, LimitExceeded, NotFound
 
 STATUS = [
@@ -19,6 +19,7 @@ STATUS = [
     (Forbidden, 403),
     (StepOrderError, 409),
     (CannotLearn, 409),
+    (Diverged, 409),  # the update was refused; the weights are those from before it
     (Conflict, 409),
     (LimitExceeded, 422),
     (ValueError, 422),  # SpecError, TrainingError, NetworkError, DatasetError, FeatureError

@@ -27,10 +27,28 @@ def check_epochs(epochs: int, settings: Settings) -> None:
                             f"allowed; got {epochs}")
 
 
-def check_iterations(iterations: int, settings: Settings) -> None:
+def check_iterations(iterations: int, settings: Settings, epochs: int | None = None) -> None:
     if iterations > settings.max_iterations_per_step:
-        raise LimitExceeded(f"at most {settings.max_iterations_per_step} iterations per step "
-                            f"are allowed; got {iterations}")
+        asked = f"{epochs} epoch(s) are {iterations} iterations" if epochs else \
+            f"got {iterations}"
+        raise LimitExceeded(f"a step does at most {settings.max_iterations_per_step} iterations "
+                            f"(its answer waits for them); {asked}. Train longer runs in the "
+                            "background with POST /train")
+
+
+def check_grids(sizes: list[int], resolution: int, neuron_resolution: int | None,
+                settings: Settings) -> None:
+    """A boundary request: its resolutions, and the values it asks for in all."""
+    check_resolution(resolution, settings)
+    cells = sizes[-1] * resolution**2
+    if neuron_resolution is not None:
+        check_resolution(neuron_resolution, settings)
+        cells += sum(sizes[:-1]) * neuron_resolution**2
+    if cells > settings.max_grid_values:
+        raise LimitExceeded(
+            f"at most {settings.max_grid_values:,} grid values per boundary are allowed; "
+            f"this network's {sum(sizes)} neurons at these resolutions need {cells:,}. Ask "
+            "for a smaller neuron_resolution (the neurons' thumbnails need little)")
 
 
 def check_resolution(resolution: int, settings: Settings) -> None:

@@ -66,7 +66,10 @@ class Mailbox:
                 raise _MailboxClosed
             self._calls.put((fn, box, done))
         if not done.wait(timeout):
-            raise Conflict("the training run did not answer in time; try again")
+            with self._lock:
+                if not done.is_set():  # too late: the run must not carry it out after all
+                    box["cancelled"] = True
+                    raise Conflict("the training run did not answer in time; try again")
         if "error" in box:
             raise box["error"]
         return box["result"]
@@ -80,11 +83,15 @@ class Mailbox:
                 fn, box, done = self._calls.get_nowait()
             except queue.Empty:
                 return
+            with self._lock:
+                if box.get("cancelled"):
+                    continue
             try:
                 box["result"] = fn(exp)
             except Exception as exc:  # handed back to the caller's thread
                 box["error"] = exc
-            done.set()
+            with self._lock:
+                done.set()
 
 
 class _MailboxClosed(Exception):
@@ -98,7 +105,8 @@ class Run:
     stop: threading.Event = field(default_factory=threading.Event)
     mailbox: Mailbox = field(default_factory=Mailbox)
     finished: threading.Event = field(default_factory=threading.Event)
-    status: str = "queued"  # queued, then training
+    status: str = "queued"  # queued, training, then ending (the last save and events)
+    cancelled: bool = False  # stopped while queued: it never ran
     stop_reason: str = "stopped"
     frame_epoch: int = 0  # the epoch of the last progress frame
 
@@ -119,7 +127,7 @@ class Entry:
 
     @property
     def status(self) -> str:
-        return self.run.status if self.run else "idle"
+        return "idle" if self.run is None or self.run.status == "ending" else self.run.status
 
     def meta(self) -> dict:
         return {"id": self.id, "created_at": self.created_at, "updated_at": self.updated_at,
@@ -131,7 +139,7 @@ class Entry:
         while True:
             with self.lock:
                 run = self.run
-                if run is None:
+                if run is None or run.status == "queued":  # no thread owns it yet
                     return fn(self.experiment)
             try:
                 return run.mailbox.call(fn)
@@ -192,7 +200,7 @@ class NetworkService:
             existing = self._entries.get(network_id)
             if existing is not None:  # loaded twice at once: keep the first
                 return existing
-        self._remember(entry)
+            self._remember_locked(entry)
         return entry
 
     def delete(self, entry: Entry) -> None:
@@ -211,8 +219,13 @@ class NetworkService:
         """Apply ``fn`` to the network, store the result and show it to every viewer, all
         before any other change can come in between."""
         def apply(exp: Experiment):
-            result = fn(exp)
-            self.save(entry)
+            before, entry.updated_at = entry.updated_at, now_iso()  # as the answer shows it
+            try:
+                result = fn(exp)
+            except Exception:
+                entry.updated_at = before  # nothing changed
+                raise
+            self._save(entry)
             publish_snapshot(entry)
             return result
 
@@ -247,8 +260,11 @@ class NetworkService:
 
     def _remember(self, entry: Entry) -> None:
         with self._lock:
-            self._entries[entry.id] = entry
-            self._evict_idle()
+            self._remember_locked(entry)
+
+    def _remember_locked(self, entry: Entry) -> None:
+        self._entries[entry.id] = entry
+        self._evict_idle()
 
     def _evict_idle(self) -> None:
         """Leave memory (never the store) for the least recently used idle networks."""

@@ -37,6 +37,7 @@ class Channel:
         self._events: deque[Event] = deque(maxlen=self.KEEP)
         self._seq = itertools.count(1)
         self._last_seq = 0
+        self._evicted = 0  # the newest event pushed out of the buffer (not a pruned frame)
         self._waiters: set[asyncio.Future] = set()
         self._variants: Counter = Counter()
         self._lock = threading.Lock()
@@ -58,6 +59,12 @@ class Channel:
             payloads = {None: payloads}
         with self._lock:
             event = Event(next(self._seq), name, payloads)
+            if name == "progress":  # only the newest frame is worth keeping (they are big)
+                kept = [e for e in self._events if e.name != "progress"]
+                if len(kept) != len(self._events):
+                    self._events = deque(kept, maxlen=self.KEEP)
+            if len(self._events) == self.KEEP:
+                self._evicted = self._events[0].seq  # a viewer still before it lost events
             self._events.append(event)
             self._last_seq = event.seq
         self._wake()
@@ -86,8 +93,7 @@ class Channel:
         """Events after ``seq`` (progress coalesced to the newest), and whether some were lost."""
         with self._lock:
             pending = [e for e in self._events if e.seq > seq]
-            lost = bool(pending) and pending[0].seq > seq + 1 or (
-                not pending and self._last_seq > seq)
+            lost = seq < self._evicted
         last_progress = max((e.seq for e in pending if e.name == "progress"), default=None)
         return [e for e in pending if e.name != "progress" or e.seq == last_progress], lost
 

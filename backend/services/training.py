@@ -55,11 +55,27 @@ class TrainingService:
         return run
 
     def stop(self, entry: Entry, reason: str = "stopped", wait: float = 10.0) -> None:
-        run = entry.run
-        if run is None:
-            return
-        run.stop_reason = reason
-        run.stop.set()
+        """Stop the network's run: a queued one at once, a training one at its next epoch."""
+        with entry.lock:
+            run = entry.run
+            if run is None:
+                return
+            run.stop_reason = reason
+            run.stop.set()
+            if run.status == "queued":  # no thread has it yet: it ends here, never starts
+                run.cancelled = True
+                entry.run = None
+                t = entry.experiment.trainer
+                done = {"reason": reason, "message": "Stopped before it started.",
+                        "epoch": t.epoch, "iteration": t.iteration}
+                entry.last_run = done
+                with self._lock:
+                    self._runs.discard(entry)
+                if reason != "deleted":
+                    self.networks.save(entry)
+                    entry.channel.publish("done", dumps(done))
+                run.finished.set()
+                return
         run.finished.wait(wait)
 
     def shutdown(self, wait: float = 5.0) -> None:
@@ -86,33 +102,37 @@ class TrainingService:
 
     def _execute(self, entry: Entry, run: Run) -> None:
         exp = entry.experiment
+        with entry.lock:  # from here on this thread owns the network
+            if run.cancelled:
+                return
+            run.status = "training"
         try:
+            publish_snapshot(entry)
             if run.stop.is_set():
-                result_reason, message = run.stop_reason, "Stopped before it started."
+                reason, message = run.stop_reason, "Stopped before it started."
             else:
-                run.status = "training"
-                publish_snapshot(entry)
-                result_reason, message = self._train(entry, run, exp)
+                reason, message = self._train(entry, run, exp)
         except Exception as exc:  # never leave a run hanging: report and free the network
             log.exception("training run of %s failed", entry.id)
-            result_reason, message = "error", f"The run failed: {exc}"
+            reason, message = "error", f"The run failed: {exc}"
         t = exp.trainer
-        done = {"reason": result_reason, "message": message, "epoch": t.epoch,
-                "iteration": t.iteration}
-        with entry.lock:
-            entry.run = None
+        done = {"reason": reason, "message": message, "epoch": t.epoch, "iteration": t.iteration}
+        try:  # still the owner: the last checkpoint and events come before anyone else
+            run.status = "ending"
             entry.last_run = done
-            run.mailbox.drain(exp, close=True)
-        with self._lock:
-            self._runs.discard(entry)
-        if result_reason != "deleted":
-            try:
+            if reason != "deleted":
                 self.networks.save(entry)
-            except Exception:
-                log.exception("final checkpoint of %s failed", entry.id)
-            publish_progress(entry, exp, since_epoch=run.frame_epoch)
-            entry.channel.publish("done", dumps(done))
-        run.finished.set()
+                publish_progress(entry, exp, since_epoch=run.frame_epoch)
+                entry.channel.publish("done", dumps(done))
+        except Exception:
+            log.exception("the end of the run of %s failed", entry.id)
+        finally:
+            with entry.lock:
+                entry.run = None
+                run.mailbox.drain(exp, close=True)
+            with self._lock:
+                self._runs.discard(entry)
+            run.finished.set()
 
     def _train(self, entry: Entry, run: Run, exp: Experiment) -> tuple[str, str]:
         settings = self.settings

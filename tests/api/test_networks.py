@@ -324,3 +324,36 @@ def test_your_own_points_may_keep_the_plane_you_drew_them_on(make, client):
     r = client.post("/api/networks", json={"dataset": {"points": points,
                                                        "domain": [[1, -1], [0, 1]]}})
     assert r.status_code == 422 and "lo < hi" in r.json()["detail"]
+
+
+def test_boundaries_too_big_to_send_are_refused_before_anything_is_computed(make, client):
+    net = make({"hidden": [64] * 8})
+    r = client.get(net.url + "/boundary", params={"resolution": 200, "neurons": "true"})
+    assert r.status_code == 422 and "neuron_resolution" in r.json()["detail"]
+    r = client.get(net.url + "/events", params={"boundary": 200, "neurons": "true",
+                                                "neuron_resolution": 200})
+    assert r.status_code == 422 and "grid values" in r.json()["detail"]
+    small = net.get("/boundary", resolution=200, neurons="true", neuron_resolution=32)
+    assert len(small["neurons"]) == 10
+
+
+def test_an_update_that_would_diverge_is_a_409_and_changes_nothing(make, client):
+    net = make({"dataset": {"name": "circle"}, "hidden": [64] * 6, "activation": "linear",
+                "output_activation": "linear", "learning_rate": 1e6})
+    for _ in range(10):
+        net.post("/forward", {})
+        net.post("/backward")
+        r = client.post(net.url + "/update", headers=net.headers)
+        if r.status_code != 200:
+            break
+    assert r.status_code == 409 and "Diverged" in r.json()["detail"]
+    before = net.get()
+    assert before["next_step"] == "forward"  # the batch is over; the weights are the last good
+
+
+def test_a_step_of_many_epochs_is_bounded_like_iterations(make, client):
+    net = make({"dataset": {"name": "circle", "n_samples": 1000},
+                "batch": {"mode": "stochastic"}})
+    r = client.post(net.url + "/step", json={"epochs": 1000}, headers=net.headers)
+    assert r.status_code == 422
+    assert "500000 iterations" in r.json()["detail"] and "POST /train" in r.json()["detail"]

@@ -85,3 +85,30 @@ def test_a_diverging_step_is_refused_and_keeps_the_last_good_weights(make, clien
     assert state["metrics"]["train_loss"] is not None  # the kept weights still compute
     strict(client.get(net.url + "/history").text)
     strict(client.get(net.url + "/export").text)
+
+
+def test_a_queued_run_leaves_its_network_answering_and_stops_at_once(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from backend.api.app import create_app
+    from backend.settings import Settings
+    from tests.api.conftest import Owned
+
+    with TestClient(create_app(Settings(db=str(tmp_path / "q.db"),
+                                        max_concurrent_runs=1))) as client:
+        busy, waiting = (Owned(client, client.post("/api/networks", json={}).json())
+                         for _ in range(2))
+        busy.post("/train", {"epochs": 10**6, "max_epochs_per_second": 5}, expect=202)
+        assert waiting.post("/train", {"epochs": 10}, expect=202)["status"] == "queued"
+        started = time.monotonic()
+        assert waiting.get()["status"] == "queued"
+        assert waiting.patch({"learning_rate": 0.5})["spec"]["learning_rate"] == 0.5
+        stopped = waiting.post("/stop")
+        assert stopped["status"] == "idle" and stopped["last_run"]["reason"] == "stopped"
+        assert stopped["epoch"] == 0
+        assert time.monotonic() - started < 5  # not a timing test: a hang takes 30 s
+        busy.post("/stop")
+        time.sleep(0.2)
+        assert waiting.get()["epoch"] == 0  # the cancelled run never started
+        waiting.post("/train", {"epochs": 3}, expect=202)
+        assert wait_idle(waiting)["epoch"] == 3

@@ -104,7 +104,7 @@ def replaced(body: ReplacedBody, entry: OwnedEntry, services: ServicesDep) -> di
     """Tell this network's viewers that its owner moved on to network `by` (a new one made
     when the data or the shape changed): their pages follow along."""
     services.networks.replace(entry, services.networks.get(body.by))
-    return snapshot(entry)
+    return services.networks.read(entry, lambda exp: snapshot(entry))
 
 
 @router.delete("/{network_id}", status_code=204)
@@ -140,9 +140,8 @@ def get_boundary(entry: NetworkEntry, services: ServicesDep,
                  encoding: GridType = "float32") -> dict:
     """The output (and with `neurons=true` every neuron, at `neuron_resolution` if given)
     over an R x R grid of the plane."""
-    limits.check_resolution(resolution, services.settings)
-    if neuron_resolution is not None:
-        limits.check_resolution(neuron_resolution, services.settings)
+    limits.check_grids(entry.experiment.net.sizes, resolution,
+                       (neuron_resolution or resolution) if neurons else None, services.settings)
     return services.networks.read(entry, lambda exp: views.boundary(
         exp, resolution, neurons, neuron_resolution, encoding))
 

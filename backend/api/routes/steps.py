@@ -69,6 +69,9 @@ def step(body: StepBody, entry: OwnedEntry, services: ServicesDep) -> dict:
     def run(exp: Experiment) -> dict:
         require_idle(entry)
         t = exp.trainer
+        if body.epochs:  # the answer waits for them: bounded like iterations
+            limits.check_iterations(body.epochs * -(-t.n_train // t.batch_length),
+                                    services.settings, epochs=body.epochs)
         try:
             t.step(iterations=body.iterations or 0, epochs=body.epochs or 0)
         except Diverged as exc:  # kept (and stored) with the last good weights, then refused

@@ -33,34 +33,34 @@ def stop(entry: OwnedEntry, services: ServicesDep, body: EmptyBody | None = None
     return services.networks.read(entry, lambda exp: snapshot(entry))
 
 
-def checked_boundary(
-    services: ServicesDep,
+def frame_variant(
+    entry: NetworkEntry, services: ServicesDep,
     boundary: Annotated[int | None, Query(
         ge=2, description="add the R x R boundary grid to progress frames")] = None,
-) -> int | None:
-    """Checked before the stream starts: inside the endless generator below, a refusal would
-    come after the 200 and break the stream instead of being a 422."""
-    if boundary is not None:
-        limits.check_resolution(boundary, services.settings)
-    return boundary
-
-
-@router.get("/events", response_class=EventSourceResponse)
-async def events(
-    entry: NetworkEntry, services: ServicesDep,
-    boundary: Annotated[int | None, Depends(checked_boundary)],
     neurons: Annotated[bool, Query(description="with boundary: every neuron's grid")] = False,
     neuron_resolution: Annotated[int, Query(
         ge=2, description="the neurons' grids are this size (at most R)")] = 32,
     encoding: Annotated[GridType, Query(
         description="uint8 (a quarter of the bytes, ample for colours) or float32")] = "uint8",
+) -> tuple | None:
+    """What this viewer's progress frames carry, checked before the stream starts: inside the
+    endless generator below, a refusal would come after the 200 and break the stream instead
+    of being a 422."""
+    if boundary is None:
+        return None
+    neuron_resolution = min(neuron_resolution, boundary) if neurons else None
+    limits.check_grids(entry.experiment.net.sizes, boundary, neuron_resolution,
+                       services.settings)
+    return (boundary, neurons, neuron_resolution, encoding)
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def events(
+    entry: NetworkEntry, services: ServicesDep,
+    variant: Annotated[tuple | None, Depends(frame_variant)],
 ) -> AsyncIterable[ServerSentEvent]:
     """Server-Sent Events: a `snapshot` now, `progress` while a run trains (about 20 a second
     at most), `done` at the end of each run. Stays open across runs."""
-    variant = None
-    if boundary is not None:
-        variant = (boundary, neurons, min(neuron_resolution, boundary) if neurons else None,
-                   encoding)
     channel = entry.channel
     after = channel.last_seq
 

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from backend.netinfo import addresses_to_open
+from backend.netinfo import addresses_to_open, lan_urls
 from backend.settings import Settings
 from backend.sharing import qr_terminal
 
@@ -53,7 +53,7 @@ def startup_message(settings: Settings) -> str:
     """The addresses to open; serving a classroom, the first LAN one as a QR code too."""
     urls = addresses_to_open(settings.host, settings.port)
     lines = ["Neural-network playground: open", *(f"  {url}" for url in urls)]
-    lan = [u for u in urls if not u.startswith("http://127.")]
+    lan = lan_urls(urls)
     if lan:
         lines += ["", f"Students on the same network open {lan[0]} or scan:",
                   qr_terminal(lan[0])]

@@ -29,6 +29,11 @@ def lan_addresses() -> list[str]:
     return unique
 
 
+def lan_urls(urls: list[str]) -> list[str]:
+    """The addresses other machines can open (not loopback)."""
+    return [u for u in urls if not u.startswith("http://127.")]
+
+
 def addresses_to_open(host: str, port: int) -> list[str]:
     hosts = ["127.0.0.1", *lan_addresses()] if host in WILDCARDS else [host]
     return [f"http://{h}:{port}/" for h in hosts]

@@ -206,10 +206,6 @@ class PredictBody(Body):
     x: list[tuple[Coordinate, Coordinate]] = Field(min_length=1, max_length=MAX_POINTS)
 
 
-def spec_fields(model: BaseModel) -> dict:
-    """The fields the caller actually gave, recursively, without the unset ones."""
-    return model.model_dump(exclude_none=True)
-
 
 class ExportedLayer(LayerParameters):
     activation: ActivationName

@@ -47,10 +47,6 @@ class History:
                 self.columns[name] = [values[i] for i in keep]
         return True
 
-    @property
-    def last_epoch(self) -> int | None:
-        return self.columns["epoch"][-1] if len(self) else None
-
     def last(self) -> dict | None:
         """The newest point: its epoch, iteration, losses and accuracies."""
         if not len(self):

@@ -73,10 +73,6 @@ class Store:
             return self._db.execute("DELETE FROM networks WHERE id = ?",
                                     (network_id,)).rowcount > 0
 
-    def ids(self) -> list[str]:
-        with self._lock:
-            return [r[0] for r in self._db.execute("SELECT id FROM networks")]
-
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM networks").fetchone()[0]

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from backend.api.deps import ServicesDep
-from backend.netinfo import WILDCARDS, addresses_to_open
+from backend.netinfo import WILDCARDS, addresses_to_open, lan_urls
 from backend.sharing import qr_svg
 
 router = APIRouter(tags=["sharing"])
@@ -18,7 +18,7 @@ def share(services: ServicesDep) -> dict:
     settings = services.settings
     urls = addresses_to_open(settings.host, settings.port)
     classroom = settings.host in WILDCARDS
-    lan = [u for u in urls if not u.startswith("http://127.")]
+    lan = lan_urls(urls)
     return {"urls": lan + [u for u in urls if u not in lan], "classroom": classroom}
 
 

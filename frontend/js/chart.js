@@ -33,10 +33,12 @@ export class LossChart {
     this.draw();
   }
 
-  /** Append columns received since the last frame (a progress event's `history`). */
+  /** Append columns received since the last frame (a progress event's `history`). False
+   * when points are missing in between (frames skipped by a slow page): refetch it all. */
   append(columns) {
-    if (!columns?.epoch?.length) return;
+    if (!columns?.epoch?.length) return true;
     const last = this.h.epoch[this.h.epoch.length - 1];
+    if (last != null && columns.epoch[0] > last + (columns.stride || 1)) return false;
     columns.epoch.forEach((epoch, i) => {
       if (last != null && epoch <= last) return;
       for (const c of COLUMNS) this.h[c].push(columns[c]?.[i] ?? null);
@@ -45,6 +47,7 @@ export class LossChart {
     if (this.h.epoch.length > 2000) {
       for (const c of COLUMNS) this.h[c] = this.h[c].filter((_, i) => i % 2 === 0 || i === this.h[c].length - 1);
     }
+    return true;
   }
 
   setLogScale(on) {

@@ -238,7 +238,7 @@ async function main() {
     onData: (data) => { boundary.setData(data); controls.setDataStats(data); },
     onGrids: (raw, state) => showGrids(raw, state),
     onHistory: (h) => (h ? chart.setHistory(h) : chart.clear()),
-    onProgress: (frame) => { chart.append(frame.history); },
+    onProgress: (frame) => { if (!chart.append(frame.history)) session.refreshHistory(); },
     onFrame: (frame, state) => {
       showState(state);
       chart.draw();

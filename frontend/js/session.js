@@ -258,13 +258,16 @@ export class Session {
   }
 
   async refreshHistory() {
-    if (!this.id) return;
+    if (!this.id || this.historyInFlight) return;
     const generation = this.generation;
+    this.historyInFlight = true;
     try {
       const h = await this.api.history(this.id);
       if (generation === this.generation) this.cb.onHistory?.(h);
     } catch (err) {
       if (generation === this.generation) this.cb.onError?.(err, "Reading the loss history");
+    } finally {
+      this.historyInFlight = false;
     }
   }
 

@@ -30,7 +30,10 @@ def parse_args(argv: list[str] | None = None, base: Settings | None = None) -> S
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = parse_args(argv)
+    try:
+        settings = parse_args(argv)
+    except ValueError as exc:
+        raise SystemExit(f"python -m backend: {exc}") from None
     # One BLAS thread per training thread: the server runs many small products at once, where
     # a second BLAS thread only waits for a busy core. Set before NumPy is first imported.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -39,6 +39,15 @@ class Settings:
     stream_fps: float = 20.0
     keepalive_seconds: float = 15.0
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int | float) and f.name != "port" and not value > 0:
+                raise ValueError(f"the setting {f.name} ({ENV_PREFIX}{f.name.upper()}) must be "
+                                 f"above 0; got {value}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"the port must be from 0 to 65535; got {self.port}")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ

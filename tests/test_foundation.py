@@ -59,6 +59,14 @@ def test_docker_runs_the_command_the_tests_start():
 @pytest.mark.browser
 def test_page_loads_in_chromium_without_errors(live_server, page, output_dir):
     page.goto(live_server.url + "/")
-    page.wait_for_function("document.getElementById('server-status').textContent.includes('ok')")
+    # The page says "server ok" once /api/health answers, then "live" once its stream is open.
+    page.wait_for_function("document.getElementById('server-status').dataset.status === 'live'")
     page.screenshot(path=str(output_dir / "foundation.png"))
     assert page.console_errors == []
+
+
+def test_settings_that_cannot_work_are_refused_with_a_sentence():
+    with pytest.raises(ValueError, match="stream_fps .PLAYGROUND_STREAM_FPS. must be above 0"):
+        Settings.from_env({"PLAYGROUND_STREAM_FPS": "0"})
+    with pytest.raises(ValueError, match="port must be from 0 to 65535"):
+        parse_args(["--port", "70000"], base=Settings())

@@ -170,6 +170,12 @@ class Trainer:
         self.warnings = config.check(net)
         self._evaluated: tuple[int, dict] = (-1, {})
         self._evaluation_passes: dict[str, Pass] = {}
+        self._workspaces: dict[int, Pass] = {}  # per batch size
+        self._d = np.empty_like(net.theta)  # the step of the last update
+        self._theta_new = np.empty_like(net.theta)
+        views = parameter_views(self._d, net.sizes)
+        self.dW = [W for W, _ in views]
+        self.db = [b for _, b in views]
         self.history = History(history_points, min_stride=evaluation_stride(
             len(self.train_a0) + len(self.test_a0)))
         self.reset_counters(seed)
@@ -186,12 +192,6 @@ class Trainer:
         self.epoch_errors = 0  # perceptron: misclassified samples so far in this epoch
         self.last_epoch_errors: int | None = None
         self.history.clear()
-        self._workspaces: dict[int, Pass] = {}
-        self._d = np.empty_like(self.net.theta)  # the step of the last update
-        self._theta_new = np.empty_like(self.net.theta)
-        views = parameter_views(self._d, self.net.sizes)
-        self.dW = [W for W, _ in views]
-        self.db = [b for _, b in views]
         self._pending: Pass | None = None
         self._pending_batch: np.ndarray | None = None  # sample indices, None for a given batch
         self._pending_y: np.ndarray | None = None
@@ -203,9 +203,6 @@ class Trainer:
     def configure(self, config: TrainingConfig) -> None:
         """New hyperparameters (same shapes): takes effect from the next batch."""
         self.warnings = config.check(self.net)
-        if config.batch_length(len(self.train_a0)) != self.config.batch_length(
-                len(self.train_a0)) or config.batch_mode != self.config.batch_mode:
-            self._workspaces.clear()
         self.config = config
         self.abandon_batch()
 

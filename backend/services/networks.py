@@ -129,6 +129,13 @@ class Entry:
     def status(self) -> str:
         return "idle" if self.run is None or self.run.status == "ending" else self.run.status
 
+    def end_run(self, reason: str, message: str) -> dict:
+        """Record how a run (or a step) ended, at the network's counters: the `last_run`."""
+        t = self.experiment.trainer
+        self.last_run = {"reason": reason, "message": message, "epoch": t.epoch,
+                         "iteration": t.iteration}
+        return self.last_run
+
     def meta(self) -> dict:
         return {"id": self.id, "created_at": self.created_at, "updated_at": self.updated_at,
                 "status": self.status, "last_run": self.last_run,

@@ -65,10 +65,7 @@ class TrainingService:
             if run.status == "queued":  # no thread has it yet: it ends here, never starts
                 run.cancelled = True
                 entry.run = None
-                t = entry.experiment.trainer
-                done = {"reason": reason, "message": "Stopped before it started.",
-                        "epoch": t.epoch, "iteration": t.iteration}
-                entry.last_run = done
+                done = entry.end_run(reason, "Stopped before it started.")
                 with self._lock:
                     self._runs.discard(entry)
                 if reason != "deleted":
@@ -115,11 +112,9 @@ class TrainingService:
         except Exception as exc:  # never leave a run hanging: report and free the network
             log.exception("training run of %s failed", entry.id)
             reason, message = "error", f"The run failed: {exc}"
-        t = exp.trainer
-        done = {"reason": reason, "message": message, "epoch": t.epoch, "iteration": t.iteration}
         try:  # still the owner: the last checkpoint and events come before anyone else
             run.status = "ending"
-            entry.last_run = done
+            done = entry.end_run(reason, message)
             if reason != "deleted":
                 self.networks.save(entry)
                 publish_progress(entry, exp, since_epoch=run.frame_epoch)

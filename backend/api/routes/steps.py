@@ -75,8 +75,7 @@ def step(body: StepBody, entry: OwnedEntry, services: ServicesDep) -> dict:
         try:
             t.step(iterations=body.iterations or 0, epochs=body.epochs or 0)
         except Diverged as exc:  # kept (and stored) with the last good weights, then refused
-            entry.last_run = {"reason": "diverged", "message": str(exc), "epoch": t.epoch,
-                              "iteration": t.iteration}
+            entry.end_run("diverged", str(exc))
         return snapshot(entry)
 
     state = services.networks.change(entry, run)

@@ -14,11 +14,12 @@ CALIBRATE_SECONDS = 0.05
 def _size(chunk: Chunk, seconds: float) -> int:
     """How many steps make one call last about ``seconds``.
 
-    k starts at 1 and doubles until a call takes CALIBRATE_SECONDS (which also warms up caches
-    and lazily built workspaces), then is scaled to ``seconds``. 1 when ``seconds`` is 0.
+    After a first call that warms up, k starts at 1 and doubles until a call takes
+    CALIBRATE_SECONDS, then is scaled to ``seconds``. 1 when ``seconds`` is 0.
     """
     if seconds <= 0:
         return 1
+    chunk(1)  # first calls load compiled code and build workspaces: not what is measured
     k = 1
     while k < 2**40:  # a chunk that takes no time at all must not loop forever
         start = time.perf_counter()

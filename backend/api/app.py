@@ -15,6 +15,7 @@ from backend.api import errors
 from backend.api.deps import Services
 from backend.api.limits import BodySizeLimit
 from backend.api.routes import catalog, health, networks, share, steps, training
+from backend.core import kernel
 from backend.services.networks import NetworkService
 from backend.services.store import Store
 from backend.services.training import TrainingService
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        kernel.warm_up()
         store = Store(settings.db)
         network_service = NetworkService(store, settings.max_networks_in_memory,
                                          loop=asyncio.get_running_loop())

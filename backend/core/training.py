@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from backend.core import kernel
 from backend.core.history import History
 from backend.core.network import (
     Network,
@@ -125,6 +126,11 @@ def frozen_depth(net: Network) -> int:
 
 EVALUATED_SAMPLES_PER_EPOCH = 2048
 
+# The compiled loop (backend.core.kernel) trains a batch when batch size x the largest
+# p^k p^(k-1) is at most this; beyond it, NumPy's matrix products (BLAS) are faster.
+COMPILED_MAX_PRODUCTS = 4096
+FOREVER = 2**62  # iterations: "to the end of the epoch"
+
 
 def evaluation_stride(samples: int) -> int:
     """Record the history every this many epochs: 1 for data up to 2,048 points (training and
@@ -171,6 +177,9 @@ class Trainer:
         self._evaluated: tuple[int, dict] = (-1, {})
         self._evaluation_passes: dict[str, Pass] = {}
         self._workspaces: dict[int, Pass] = {}  # per batch size
+        self._compiled: dict[int, kernel.Workspace] = {}  # per batch size
+        self._widest = max(p * q for q, p in zip(net.sizes[:-1], net.sizes[1:], strict=True))
+        self._g = np.empty_like(net.theta)
         self._d = np.empty_like(net.theta)  # the step of the last update
         self._theta_new = np.empty_like(net.theta)
         views = parameter_views(self._d, net.sizes)
@@ -326,13 +335,40 @@ class Trainer:
             raise StepOrderError("a whole iteration", self.next_step,
                                  "finish the batch already begun step by step")
         with np.errstate(all="ignore"):
-            self._iterate()
+            self._iterations(1)
 
-    def _iterate(self) -> None:
-        """The fast path: the batch is a slice of this epoch's (shuffled) copy of the data,
-        every array is preallocated, and 1/m is folded into the step."""
+    def _iterations(self, limit: int) -> int:
+        """The fast path: up to ``limit`` whole iterations, never past the end of the epoch.
+        Every batch is a slice of this epoch's (shuffled) copy of the data. Small layers run
+        in the compiled loop, many iterations a call; large ones one iteration at a time in
+        NumPy. Returns the iterations done."""
         if self.order is None:
             self._begin_epoch()
+        m = self.batch_length
+        if m * self._widest > COMPILED_MAX_PRODUCTS:
+            self._iterate()
+            return 1
+        ws = self._compiled.get(m) or self._compiled_workspace(m)
+        cfg, net = self.config, self.net
+        done, used, wrong, status = kernel.train(
+            net.theta, ws.sizes, ws.codes, self._epoch_a0, self._epoch_y, self.cursor, m, limit,
+            float(cfg.learning_rate), kernel.REGULARIZATION_CODES[cfg.regularization],
+            float(cfg.regularization_rate), net.weight_mask, cfg.rule == "perceptron",
+            ws.a, ws.n, ws.s, ws.wt, self._g, self._d, self._theta_new)
+        net.version += done
+        self.epoch_errors += wrong
+        self._advance(used, done)
+        if status == kernel.DIVERGED:
+            raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
+        return done
+
+    def _compiled_workspace(self, m: int) -> kernel.Workspace:
+        ws = self._compiled[m] = kernel.Workspace.allocate(self.net.sizes,
+                                                           self.net.activations, m)
+        return ws
+
+    def _iterate(self) -> None:
+        """One iteration in NumPy: every array preallocated, 1/m folded into the step."""
         start, end = self.cursor, self.cursor + self.batch_length
         x = self._epoch_a0[start:end]
         y = self._epoch_y[start:end]
@@ -359,9 +395,9 @@ class Trainer:
             if epochs:
                 target = self.epoch + epochs
                 while self.epoch < target:
-                    self._iterate()
-            for _ in range(iterations):
-                self._iterate()
+                    self._iterations(FOREVER)
+            while iterations > 0:
+                iterations -= self._iterations(iterations)
 
     def run(self, epochs: int, should_stop: Callable[[], bool] = lambda: False,
             on_tick: Callable[[Trainer], None] | None = None, tick_seconds: float = 0.05,
@@ -399,7 +435,7 @@ class Trainer:
                         return result("stopped", f"Stopped at epoch {self.epoch}.")
                     target = self.epoch + 1
                     while self.epoch < target:
-                        self._iterate()
+                        self._iterations(FOREVER)
                     if self.converged:
                         return result("converged", self.converged_message())
                     now = time.perf_counter()
@@ -475,26 +511,13 @@ class Trainer:
         """theta <- theta - eta (g / m + regularization), every layer at once, and only if the
         new parameters are all finite (else Diverged, and nothing changes). The step taken is
         left in ``self._d``, whose views are ``self.dW`` and ``self.db``."""
-        cfg, net, d = self.config, self.net, self._d
-        eta = cfg.learning_rate
-        if cfg.regularization == "none" or not cfg.regularization_rate:
-            np.multiply(g, -eta / m, out=d)
-        else:
-            if m != 1:
-                g *= 1.0 / m
-            if cfg.regularization == "l2":
-                np.multiply(net.theta, net.weight_mask, out=d)  # W, and 0 for the biases
-            else:
-                np.sign(net.theta, out=d)
-                d *= net.weight_mask  # sign(W), and 0 for the biases
-            d *= cfg.regularization_rate
-            d += g
-            d *= -eta
-        np.add(net.theta, d, out=self._theta_new)
-        # The sum of squares is not finite if any parameter is NaN, infinite or beyond 1e154.
-        if not math.isfinite(np.dot(self._theta_new, self._theta_new)):
+        cfg, net = self.config, self.net
+        status = kernel.step_parameters(
+            net.theta, g, m, float(cfg.learning_rate),
+            kernel.REGULARIZATION_CODES[cfg.regularization], float(cfg.regularization_rate),
+            net.weight_mask, self._d, self._theta_new)
+        if status == kernel.DIVERGED:
             raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
-        np.copyto(net.theta, self._theta_new)
         net.version += 1
 
     def _diverged_message(self, what: str) -> str:
@@ -504,8 +527,8 @@ class Trainer:
                 f"before that update are kept. Try a smaller one, such as {eta / 10:g}, "
                 "then reset.")
 
-    def _advance(self, samples: int) -> None:
-        self.iteration += 1
+    def _advance(self, samples: int, iterations: int = 1) -> None:
+        self.iteration += iterations
         if samples == 0:
             return  # a batch given by hand does not move through the epoch
         self.cursor += samples

@@ -242,6 +242,88 @@ def train(theta, sizes, acts, X, Y, cursor, batch, iterations, eta, regularizati
     return done, used, wrong, OK
 
 
+@_jit
+def evaluate(theta, sizes, acts, X, Y, a, n, wt, classes, threshold):
+    """The forward pass over a whole set: (sum over its samples of J = sum of (y - yhat)^2,
+    samples classified as their target says). ``classes``: 0 for regression (no count), 1
+    for one output decided at ``threshold``, K > 1 for the arg-max of K outputs."""
+    N, p0 = X.shape
+    for i in range(N):
+        for j in range(p0):
+            a[i * p0 + j] = X[i, j]
+    forward(theta, sizes, acts, N, a, n, wt)
+    l = len(sizes) - 1
+    out = 0
+    for k in range(l):
+        out += N * sizes[k]
+    p = sizes[l]
+    loss = 0.0
+    correct = 0
+    for i in range(N):
+        row = out + i * p
+        J = 0.0
+        for j in range(p):
+            e = Y[i, j] - a[row + j]
+            J += e * e
+        loss += J
+        if classes == 1:
+            same = (a[row] >= threshold) == (Y[i, 0] >= threshold)
+        else:
+            same = classes > 1 and _argmax(a, row, p) == _argmax(Y[i], 0, p)
+        if same:
+            correct += 1
+    return loss, correct
+
+
+@_jit
+def _argmax(values, start, count):
+    """As np.argmax: the first largest, or the first NaN."""
+    best = 0
+    for j in range(count):
+        v = values[start + j]
+        if v != v:
+            return j
+        if v > values[start + best]:
+            best = j
+    return best
+
+
+@_jit
+def train_epochs(theta, sizes, acts, X, Y, orders, Xs, Ys, batch, eta, regularization, rate,
+                 mask, perceptron, a, n, s, wt, g, d, theta_new,
+                 evaluated, X_test, Y_test, ea, en, classes, threshold, metrics, errors):
+    """Whole epochs, epoch e on the training set in the order ``orders[e]``, and after each
+    epoch whose ``evaluated[e]`` is set, the loss sums and counts of the training and test sets
+    into ``metrics[e]`` (train loss, train correct, test loss, test correct); the perceptron's
+    misclassified samples of each epoch into ``errors[e]``. Stops after an epoch without
+    error under the perceptron rule. Returns (epochs done, and of the epoch under way when
+    an update diverged: iterations done, samples used, then OK or DIVERGED)."""
+    N, p0 = X.shape
+    q = Y.shape[1]
+    for e in range(orders.shape[0]):
+        for i in range(N):
+            r = orders[e, i]
+            for j in range(p0):
+                Xs[i, j] = X[r, j]
+            for j in range(q):
+                Ys[i, j] = Y[r, j]
+        done, used, wrong, status = train(theta, sizes, acts, Xs, Ys, 0, batch, 2**62, eta,
+                                          regularization, rate, mask, perceptron,
+                                          a, n, s, wt, g, d, theta_new)
+        if status != OK:
+            return e, done, used, status
+        errors[e] = wrong
+        if evaluated[e]:
+            metrics[e, 0], metrics[e, 1] = evaluate(theta, sizes, acts, X, Y, ea, en, wt,
+                                                    classes, threshold)
+            if X_test.shape[0]:
+                metrics[e, 2], metrics[e, 3] = evaluate(theta, sizes, acts, X_test, Y_test,
+                                                        ea, en, wt, classes, threshold)
+        if perceptron and wrong == 0:
+            return e + 1, 0, 0, OK
+    return orders.shape[0], 0, 0, OK
+
+
 def warm_up() -> None:
     """Compile the loop (or load it from Numba's cache) now, not during the first training."""
     sizes = [2, 2, 1]

@@ -130,6 +130,10 @@ EVALUATED_SAMPLES_PER_EPOCH = 2048
 # p^k p^(k-1) is at most this; beyond it, NumPy's matrix products (BLAS) are faster.
 COMPILED_MAX_PRODUCTS = 4096
 FOREVER = 2**62  # iterations: "to the end of the epoch"
+# A run hands the compiled loop as many whole epochs as take about this long (the interpreter
+# lock is free meanwhile); calls handed over by other requests wait that long at most.
+CHUNK_SECONDS = 0.005
+CHUNK_MAX_ORDERS = 2**20  # epochs x samples of one chunk's shuffled orders
 
 
 def evaluation_stride(samples: int) -> int:
@@ -178,6 +182,7 @@ class Trainer:
         self._evaluation_passes: dict[str, Pass] = {}
         self._workspaces: dict[int, Pass] = {}  # per batch size
         self._compiled: dict[int, kernel.Workspace] = {}  # per batch size
+        self._chunk: dict | None = None  # the compiled epochs' buffers
         self._widest = max(p * q for q, p in zip(net.sizes[:-1], net.sizes[1:], strict=True))
         self._g = np.empty_like(net.theta)
         self._d = np.empty_like(net.theta)  # the step of the last update
@@ -362,6 +367,79 @@ class Trainer:
             raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
         return done
 
+    def _compiled_epochs_fit(self) -> bool:
+        """Whole epochs can go to the compiled loop: small layers, at the start of an epoch."""
+        return (self.order is None and self.cursor == 0
+                and self.batch_length * self._widest <= COMPILED_MAX_PRODUCTS)
+
+    def _epochs(self, count: int) -> int:
+        """``count`` whole epochs in one call of the compiled loop, with their history (each
+        point evaluated there too), as if done one by one: the same shuffles from the same
+        random generator. Stops early when the perceptron rule converges; raises Diverged
+        with the weights and counters of the last good update. Returns the epochs done."""
+        n, m, cfg, net = self.n_train, self.batch_length, self.config, self.net
+        chunk = self._chunk
+        if chunk is None or chunk["orders"].shape[0] < count:
+            chunk = self._chunk = {
+                "orders": np.empty((count, n), np.int64),
+                "evaluated": np.zeros(count, np.bool_),
+                "metrics": np.zeros((count, 4)),
+                "errors": np.zeros(count, np.int64),
+                "eval": kernel.Workspace.allocate(net.sizes, net.activations,
+                                                  max(n, len(self.test_a0))),
+                "a0": np.empty_like(self.train_a0), "y": np.empty_like(self.train_y),
+            }
+        orders, evaluated, metrics, errors = (chunk[k][:count] for k in
+                                              ("orders", "evaluated", "metrics", "errors"))
+        shuffled = cfg.batch_mode != "batch"
+        rng_before = self.rng.bit_generator.state
+        for e in range(count):
+            orders[e] = self.rng.permutation(n) if shuffled else np.arange(n)
+            evaluated[e] = (self.epoch + e + 1) % self.history.stride == 0
+        ws, ev = self._compiled.get(m) or self._compiled_workspace(m), chunk["eval"]
+        targets = self.targets
+        classes = 0 if targets.task == "regression" else targets.outputs
+        done, iterations, used, status = kernel.train_epochs(
+            net.theta, ws.sizes, ws.codes, self.train_a0, self.train_y, orders,
+            chunk["a0"], chunk["y"], m, float(cfg.learning_rate),
+            kernel.REGULARIZATION_CODES[cfg.regularization], float(cfg.regularization_rate),
+            net.weight_mask, cfg.rule == "perceptron", ws.a, ws.n, ws.s, ws.wt, self._g,
+            self._d, self._theta_new, evaluated, self.test_a0, self.test_y, ev.a, ev.n,
+            classes, float(targets.threshold), metrics, errors)
+        per_epoch = -(-n // m)
+        for e in range(done):
+            self.iteration += per_epoch
+            net.version += per_epoch
+            self.epoch += 1
+            self.last_epoch_errors = int(errors[e])
+            self.history.record(self.epoch, self.iteration,
+                                lambda e=e: self._chunk_metrics(metrics[e]))
+        drawn = done + (status != kernel.OK)  # the shuffles used, the diverging epoch's too
+        if shuffled and drawn < count:  # the generator as if the epochs went one by one
+            self.rng.bit_generator.state = rng_before
+            for _ in range(drawn):
+                self.rng.permutation(n)
+        if status != kernel.OK:
+            self.order = orders[done].copy()
+            self._arrange_epoch(shuffled=True)
+            self.cursor = used
+            self.iteration += iterations
+            net.version += iterations
+            raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
+        return done
+
+    def _chunk_metrics(self, sums: np.ndarray) -> dict:
+        """A history point from the compiled loop's sums: mean J and the fraction correct."""
+        regression = self.targets.task == "regression"
+        metrics = {}
+        for name, (loss, correct), count in (("train", sums[:2], self.n_train),
+                                             ("test", sums[2:], len(self.test_a0))):
+            metrics[f"{name}_loss"] = float(loss) / count if count else None
+            metrics[f"{name}_accuracy"] = (None if regression or not count
+                                           else float(correct) / count)
+        errors = self.last_epoch_errors if self.config.rule == "perceptron" else None
+        return {**metrics, "errors": errors}
+
     def _compiled_workspace(self, m: int) -> kernel.Workspace:
         ws = self._compiled[m] = kernel.Workspace.allocate(self.net.sizes,
                                                            self.net.activations, m)
@@ -401,11 +479,13 @@ class Trainer:
 
     def run(self, epochs: int, should_stop: Callable[[], bool] = lambda: False,
             on_tick: Callable[[Trainer], None] | None = None, tick_seconds: float = 0.05,
-            max_epochs_per_second: float | None = None) -> RunResult:
+            max_epochs_per_second: float | None = None,
+            between_epochs: Callable[[], None] | None = None) -> RunResult:
         """Train for ``epochs`` epochs or until converged, diverged or stopped.
 
         ``on_tick`` is called about every ``tick_seconds`` (and never inside an epoch), so that
-        a caller can publish progress and save checkpoints without slowing the loop.
+        a caller can publish progress and save checkpoints without slowing the loop;
+        ``between_epochs`` after every epoch (it must be quick).
         """
         start_epoch, start_iteration = self.epoch, self.iteration
 
@@ -430,14 +510,25 @@ class Trainer:
 
         try:
             with np.errstate(all="ignore"):
+                chunk = 1
                 while self.epoch - start_epoch < epochs:
                     if should_stop():
                         return result("stopped", f"Stopped at epoch {self.epoch}.")
-                    target = self.epoch + 1
-                    while self.epoch < target:
-                        self._iterations(FOREVER)
+                    if self._compiled_epochs_fit() and not max_epochs_per_second:
+                        began = time.perf_counter()
+                        done = self._epochs(min(chunk, epochs - (self.epoch - start_epoch)))
+                        took = time.perf_counter() - began
+                        chunk = max(1, min(2 * chunk, int(done * CHUNK_SECONDS / took)
+                                           if took > 0 else 2 * chunk,
+                                           CHUNK_MAX_ORDERS // self.n_train))
+                    else:
+                        target = self.epoch + 1
+                        while self.epoch < target:
+                            self._iterations(FOREVER)
                     if self.converged:
                         return result("converged", self.converged_message())
+                    if between_epochs is not None:
+                        between_epochs()
                     now = time.perf_counter()
                     # Slowed down to be watched: wait until this epoch is due, ticking
                     # meanwhile so that frames, handed-over calls and stop requests flow.
@@ -480,13 +571,14 @@ class Trainer:
         """This epoch's order: shuffled (stochastic, mini-batch) or as it is (batch)."""
         if self.config.batch_mode == "batch":
             self.order = np.arange(self.n_train)
+            self._epoch_a0, self._epoch_y = self.train_a0, self.train_y
         else:
             self.order = self.rng.permutation(self.n_train)
-        self._arrange_epoch()
+            self._arrange_epoch(shuffled=True)
 
-    def _arrange_epoch(self) -> None:
+    def _arrange_epoch(self, shuffled: bool = False) -> None:
         """The training data in this epoch's order, so that every batch is a slice."""
-        if np.array_equal(self.order, np.arange(self.n_train)):
+        if not shuffled and np.array_equal(self.order, np.arange(self.n_train)):
             self._epoch_a0, self._epoch_y = self.train_a0, self.train_y
             return
         if self._epoch_a0 is self.train_a0 or self._epoch_a0 is None:

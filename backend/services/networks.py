@@ -74,6 +74,10 @@ class Mailbox:
             raise box["error"]
         return box["result"]
 
+    @property
+    def waiting(self) -> bool:
+        return not self._calls.empty()
+
     def drain(self, exp: Experiment, close: bool = False) -> None:
         with self._lock:
             if close:

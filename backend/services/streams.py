@@ -1,7 +1,8 @@
 """One broadcast channel per network: events published once, read by any number of viewers.
 
-Each event is encoded once (per variant: a viewer may ask for the boundary in its progress
-frames) by whoever publishes it, usually the training thread; viewers only copy bytes. A slow
+Each event is encoded once, JSON and Server-Sent-Events framing together (per variant: a viewer
+may ask for the boundary in its progress frames), by whoever publishes it, usually the training
+thread; viewers only copy bytes. A slow
 viewer never holds anything up: it skips progress frames it had no time for (only the newest
 is sent) but never a snapshot or a done.
 """
@@ -18,14 +19,23 @@ from dataclasses import dataclass
 
 Variant = Hashable  # None (no boundary) or (resolution, neurons)
 
+KEEPALIVE_SECONDS = 15.0
+KEEPALIVE = b": ping\n\n"  # a comment line: keeps proxies and browsers from timing out
+
+
+def sse(name: str, data: str) -> bytes:
+    """One event on the wire. JSON text (as json.dumps writes it) holds no line break, so it
+    is one ``data:`` line."""
+    return b"event: " + name.encode() + b"\ndata: " + data.encode() + b"\n\n"
+
 
 @dataclass(frozen=True)
 class Event:
     seq: int
     name: str
-    payloads: dict  # variant -> JSON text; None is the plain payload every viewer can use
+    payloads: dict  # variant -> the event's bytes; None: the plain one every viewer can use
 
-    def payload(self, variant: Variant) -> str:
+    def payload(self, variant: Variant) -> bytes:
         return self.payloads.get(variant, self.payloads[None])
 
 
@@ -54,11 +64,13 @@ class Channel:
             return [v for v, count in self._variants.items() if count > 0 and v is not None]
 
     def publish(self, name: str, payloads: dict | str) -> None:
-        """Add an event (from any thread); viewers are woken on the event loop."""
+        """Add an event, JSON text per variant (from any thread); viewers are woken on the
+        event loop."""
         if isinstance(payloads, str):
             payloads = {None: payloads}
+        encoded = {variant: sse(name, text) for variant, text in payloads.items()}
         with self._lock:
-            event = Event(next(self._seq), name, payloads)
+            event = Event(next(self._seq), name, encoded)
             if name == "progress":  # only the newest frame is worth keeping (they are big)
                 kept = [e for e in self._events if e.name != "progress"]
                 if len(kept) != len(self._events):
@@ -97,9 +109,10 @@ class Channel:
         last_progress = max((e.seq for e in pending if e.name == "progress"), default=None)
         return [e for e in pending if e.name != "progress" or e.seq == last_progress], lost
 
-    async def listen(self, variant: Variant, after: int) -> AsyncIterator[tuple[str, str] | None]:
-        """Yield (event name, JSON text) for every event after ``after``; None when the viewer
-        fell so far behind that events were lost (it should be sent a fresh snapshot)."""
+    async def listen(self, variant: Variant, after: int) -> AsyncIterator[bytes | None]:
+        """Yield every event after ``after``, as bytes to send; KEEPALIVE after a quiet
+        while; None when the viewer fell so far behind that events were lost (it should be
+        sent a fresh snapshot)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             self._variants[variant] += 1
@@ -110,7 +123,10 @@ class Channel:
                     fut = loop.create_future()
                     self._waiters.add(fut)
                     if self._last_seq == seq and not self.closed:
-                        await fut
+                        try:
+                            await asyncio.wait_for(fut, KEEPALIVE_SECONDS)
+                        except TimeoutError:
+                            yield KEEPALIVE
                     self._waiters.discard(fut)
                     continue
                 events, lost = self._since(seq)
@@ -118,7 +134,7 @@ class Channel:
                 if lost:
                     yield None
                 for event in events:
-                    yield event.name, event.payload(variant)
+                    yield event.payload(variant)
         finally:
             with self._lock:
                 self._variants[variant] -= 1

@@ -1,14 +1,15 @@
 """Background training runs: off the event loop, a bounded number at once, stoppable.
 
-A run's thread owns its network: it trains epoch after epoch and, about ``stream_fps`` times a
-second, carries out the calls other requests handed it, publishes one progress frame for
-every viewer (with the boundary grids they asked for, each computed once), and saves a
-checkpoint every ``checkpoint_seconds``.
+A run's thread owns its network: it trains epoch after epoch, carries out the calls other
+requests handed it between two epochs and, about ``stream_fps`` times a second, publishes one
+progress frame for every viewer (with the boundary grids they asked for, each computed once),
+and saves a checkpoint every ``checkpoint_seconds``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,8 @@ class TrainingService:
         self.settings = settings
         self.networks = networks
         self._pool = ThreadPoolExecutor(settings.max_concurrent_runs,
-                                        thread_name_prefix="training")
+                                        thread_name_prefix="training",
+                                        initializer=_lower_priority)
         self._runs: set[Entry] = set()
         self._lock = threading.Lock()
 
@@ -134,6 +136,10 @@ class TrainingService:
         last_checkpoint = time.monotonic()
         run.frame_epoch = exp.trainer.epoch
 
+        def between_epochs() -> None:  # a handed-over call waits one epoch, not a tick
+            if run.mailbox.waiting:
+                run.mailbox.drain(exp)
+
         def on_tick(_trainer) -> None:
             nonlocal last_checkpoint
             run.mailbox.drain(exp)
@@ -146,13 +152,26 @@ class TrainingService:
         result = exp.trainer.run(
             run.epochs, should_stop=run.stop.is_set, on_tick=on_tick,
             tick_seconds=1.0 / settings.stream_fps,
-            max_epochs_per_second=run.max_epochs_per_second,
+            max_epochs_per_second=run.max_epochs_per_second, between_epochs=between_epochs,
         )
         if result.reason == "stopped":
             reason = run.stop_reason
             return reason, (result.message if reason == "stopped"
                             else f"{result.message} ({reason})")
         return result.reason, result.message
+
+
+TRAINING_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Training threads yield the processor to the threads that answer requests and write the
+    streams: runs at full speed would otherwise take every core's fair share from them (on
+    Linux, a thread has a niceness of its own; raising it needs no privilege)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
+    except (AttributeError, OSError):  # not Linux: the threads keep the process's priority
+        pass
 
 
 def publish_progress(entry: Entry, exp: Experiment, since_epoch: int | None) -> None:

@@ -28,10 +28,16 @@ def assert_same_training(a: Experiment, b: Experiment, rtol: float = 1e-12) -> N
     ta, tb = a.trainer, b.trainer
     assert (ta.epoch, ta.iteration, ta.cursor) == (tb.epoch, tb.iteration, tb.cursor)
     assert ta.last_epoch_errors == tb.last_epoch_errors
-    np.testing.assert_allclose(ta.history.columns["train_loss"],
-                               tb.history.columns["train_loss"], rtol=rtol)
+    assert_same_values(ta.history.columns["train_loss"], tb.history.columns["train_loss"], rtol)
     for dW_a, dW_b in zip(ta.dW, tb.dW, strict=True):  # the last step taken
         np.testing.assert_allclose(dW_a, dW_b, rtol=1e-9, atol=1e-15)
+
+
+def assert_same_values(a: list, b: list, rtol: float) -> None:
+    """Numbers alike, and None (a loss that overflowed) at the same places."""
+    assert [v is None for v in a] == [v is None for v in b]
+    np.testing.assert_allclose([v for v in a if v is not None],
+                               [v for v in b if v is not None], rtol=rtol)
 
 
 def test_the_codes_name_every_activation():
@@ -132,3 +138,81 @@ def test_large_layers_use_numpy_and_small_ones_the_compiled_loop(monkeypatch):
                              "batch": {"mode": "minibatch", "size": 32}})
     big.trainer.step(iterations=3)
     assert len(calls) == 1 and big.trainer.iteration == 3
+
+
+# -- whole epochs in one call (Trainer.run) ---------------------------------------------------
+
+def ran(monkeypatch, spec: dict, epochs: int, compiled: bool):
+    chunks = []
+    with monkeypatch.context() as m:
+        if not compiled:
+            numpy_only(m)
+        else:
+            m.setattr(training, "CHUNK_SECONDS", 10.0)  # chunks of 1, 2, 4, ... epochs
+            train_epochs = kernel.train_epochs
+            m.setattr(kernel, "train_epochs",
+                      lambda *args: chunks.append(len(args[5])) or train_epochs(*args))
+        exp = Experiment.create(spec)
+        result = exp.trainer.run(epochs)
+    if compiled:
+        assert chunks[:3] == [1, 2, 4] and sum(chunks) >= result.epochs
+    return exp, result
+
+
+def assert_same_run(a, b, rtol: float = 1e-10):
+    (fast, fast_result), (slow, slow_result) = a, b
+    assert fast_result == slow_result
+    assert fast.trainer.rng.bit_generator.state == slow.trainer.rng.bit_generator.state
+    ha, hb = fast.trainer.history.columns, slow.trainer.history.columns
+    assert ha["epoch"] == hb["epoch"] and ha["iteration"] == hb["iteration"]
+    assert ha["errors"] == hb["errors"]
+    for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+        assert_same_values(ha[name], hb[name], rtol)
+    assert_same_training(fast, slow, rtol=rtol)
+    assert (fast.trainer.order is None) == (slow.trainer.order is None)
+    if fast.trainer.order is not None:
+        np.testing.assert_array_equal(fast.trainer.order, slow.trainer.order)
+
+
+@pytest.mark.parametrize("body", [
+    {"dataset": {"name": "moons", "n_samples": 80, "train_fraction": 0.75}},
+    {"dataset": {"name": "peaks", "n_samples": 60}, "hidden": [5],
+     "batch": {"mode": "batch"}},  # regression: no accuracy
+    {"dataset": {"name": "xor"}, "hidden": [3], "batch": {"mode": "stochastic"}},
+])
+def test_a_run_in_chunks_of_epochs_is_the_run_epoch_by_epoch(monkeypatch, body):
+    spec = {"hidden": [4, 2], "learning_rate": 0.2, **body}
+    assert_same_run(ran(monkeypatch, spec, 60, True), ran(monkeypatch, spec, 60, False))
+
+
+def test_a_long_run_thins_its_history_as_epoch_by_epoch(monkeypatch):
+    spec = {"dataset": {"name": "xor"}, "hidden": [2], "learning_rate": 0.5,
+            "batch": {"mode": "stochastic"}}
+    fast = ran(monkeypatch, spec, 2500, True)
+    assert fast[0].trainer.history.stride == 4
+    assert_same_run(fast, ran(monkeypatch, spec, 2500, False))
+
+
+def test_a_converging_perceptron_run_stops_at_the_same_epoch(monkeypatch):
+    spec = {"dataset": {"name": "linear", "n_samples": 100, "seed": 5}, "hidden": [],
+            "output_activation": "hardlim", "rule": "perceptron", "learning_rate": 0.5,
+            "batch": {"mode": "stochastic"}}
+    fast = ran(monkeypatch, spec, 500, True)
+    assert fast[1].reason == "converged" and fast[1].epochs == 5  # inside the third chunk
+    assert_same_run(fast, ran(monkeypatch, spec, 500, False))
+
+
+def test_a_run_diverging_inside_a_chunk_stops_where_epoch_by_epoch_does(monkeypatch):
+    spec = {"dataset": {"name": "plane"}, "hidden": [4, 2], "activation": "tanh",
+            "output_activation": "linear", "learning_rate": 5.0,
+            "batch": {"mode": "minibatch", "size": 4}}
+    fast = ran(monkeypatch, spec, 1000, True)
+    assert fast[1].reason == "diverged" and fast[1].epochs == 5  # in the third chunk
+    assert fast[0].trainer.cursor > 0
+    slow = ran(monkeypatch, spec, 1000, False)
+    assert_same_run(fast, slow, rtol=1e-5)  # a blow-up magnifies the last bits
+    # both go on alike: the epoch under way is finished from the same order
+    for exp, _ in (fast, slow):
+        exp.trainer.config.learning_rate = 1e-3
+        exp.trainer.step(epochs=2)
+    assert_same_training(fast[0], slow[0], rtol=1e-5)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import StreamingResponse
 
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
 from backend.api.schemas import EmptyBody, GridType, TrainBody
 from backend.services import limits
 from backend.services.networks import dumps, snapshot
+from backend.services.streams import sse
 
 router = APIRouter(prefix="/networks/{network_id}", tags=["training"])
 
@@ -54,25 +55,35 @@ def frame_variant(
     return (boundary, neurons, neuron_resolution, encoding)
 
 
-@router.get("/events", response_class=EventSourceResponse)
+EVENT_STREAM = {200: {
+    "description": "An endless stream of Server-Sent Events (see docs/API.md)",
+    "content": {"text/event-stream": {"itemSchema": {
+        "type": "object", "required": ["event", "data"],
+        "properties": {"event": {"type": "string",
+                                 "enum": ["snapshot", "progress", "done", "replaced"]},
+                       "data": {"type": "string", "description": "JSON text"}}}}}}}
+
+
+@router.get("/events", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def events(
     entry: NetworkEntry, services: ServicesDep,
     variant: Annotated[tuple | None, Depends(frame_variant)],
-) -> AsyncIterable[ServerSentEvent]:
+) -> StreamingResponse:
     """Server-Sent Events: a `snapshot` now, `progress` while a run trains (about 20 a second
     at most), `done` at the end of each run. Stays open across runs."""
     channel = entry.channel
     after = channel.last_seq
 
-    async def current_state() -> ServerSentEvent:
+    async def current_state() -> bytes:
         state = await run_in_threadpool(services.networks.read, entry,
                                         lambda exp: snapshot(entry))
-        return ServerSentEvent(event="snapshot", raw_data=dumps(state))
+        return sse("snapshot", dumps(state))
 
-    yield await current_state()
-    async for item in channel.listen(variant, after):
-        if item is None:  # fell behind: start again from the whole state
-            yield await current_state()
-            continue
-        name, data = item
-        yield ServerSentEvent(event=name, raw_data=data)
+    async def stream() -> AsyncIterator[bytes]:
+        # The channel's events are already bytes on the wire, encoded once for every viewer.
+        yield await current_state()
+        async for item in channel.listen(variant, after):
+            yield item if item is not None else await current_state()  # None: fell behind
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,74 @@
+"""The broadcast channel on its own: events as bytes on the wire, encoded once for every
+viewer, the newest frame only, and a keep-alive comment when nothing happens."""
+
+import asyncio
+import json
+
+from backend.services import streams
+from backend.services.streams import KEEPALIVE, Channel
+
+
+def parse(raw: bytes) -> tuple[str, dict]:
+    text = raw.decode()
+    assert text.endswith("\n\n") and text.count("\n") == 3
+    event, data = text.splitlines()[:2]
+    assert event.startswith("event: ") and data.startswith("data: ")
+    return event[len("event: "):], json.loads(data[len("data: "):])
+
+
+async def take(items, n: int) -> list:
+    got = []
+    async for item in items:
+        got.append(item)
+        if len(got) == n:
+            return got
+    return got
+
+
+def test_events_are_encoded_once_and_shared_by_every_viewer():
+    async def scenario():
+        channel = Channel(asyncio.get_running_loop())
+        first, second = channel.listen(None, 0), channel.listen(("grid",), 0)
+        a, b = asyncio.ensure_future(take(first, 2)), asyncio.ensure_future(take(second, 2))
+        await asyncio.sleep(0.01)
+        channel.publish("progress", {None: '{"epoch": 1}', ("grid",): '{"epoch": 1, "g": [1]}'})
+        channel.publish("done", json.dumps({"reason": "finished", "text": "line\nbreak"}))
+        (p1, d1), (p2, d2) = await a, await b
+        assert parse(p1) == ("progress", {"epoch": 1})
+        assert parse(p2) == ("progress", {"epoch": 1, "g": [1]})
+        assert d1 is d2  # the very same bytes for both viewers
+        assert parse(d1) == ("done", {"reason": "finished", "text": "line\nbreak"})
+        channel.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_quiet_channel_sends_keepalive_comments(monkeypatch):
+    monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.02)
+
+    async def scenario():
+        channel = Channel(asyncio.get_running_loop())
+        items = channel.listen(None, 0)
+        assert await take(items, 2) == [KEEPALIVE, KEEPALIVE]
+        channel.publish("snapshot", "{}")
+        got = await take(items, 1)
+        assert got == [KEEPALIVE] or parse(got[0]) == ("snapshot", {})
+        channel.close()
+        assert channel.viewers == 1  # until the generator is closed
+        await items.aclose()
+        assert channel.viewers == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
+    async def scenario():
+        channel = Channel(asyncio.get_running_loop())
+        for epoch in range(5):
+            channel.publish("progress", json.dumps({"epoch": epoch}))
+        channel.publish("done", "{}")
+        got = await take(channel.listen(None, 0), 2)
+        assert [parse(raw) for raw in got] == [("progress", {"epoch": 4}), ("done", {})]
+        channel.close()
+
+    asyncio.run(scenario())

@@ -196,8 +196,8 @@ class Student:
 async def page_refresh(stats: Stats, client, url: str) -> None:
     """What the page asks after every change: the grids of every neuron, and the history."""
     await asyncio.gather(
-        stats.call(client, "GET", url + "/boundary?resolution=100&neurons=true",
-                   "GET /boundary"),
+        stats.call(client, "GET", url + "/boundary?resolution=100&neurons=true"
+                   "&neuron_resolution=50", "GET /boundary"),
         stats.call(client, "GET", url + "/history", "GET /history"))
 
 

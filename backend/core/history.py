@@ -8,6 +8,7 @@ behind a point is only paid for the epochs that are kept.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 
@@ -25,6 +26,7 @@ class History:
     def clear(self) -> None:
         self.stride = self.min_stride
         self.columns: dict[str, list] = {c: [] for c in COLUMNS}
+        self._json: str | None = None
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -34,6 +36,7 @@ class History:
         if epoch % self.stride:
             return False
         metrics = evaluate()
+        self._json = None
         self.columns["epoch"].append(epoch)
         self.columns["iteration"].append(iteration)
         for name in COLUMNS[2:]:
@@ -57,6 +60,13 @@ class History:
         return {"stride": self.stride, "max_points": self.max_points,
                 "min_stride": self.min_stride,
                 **{name: list(values) for name, values in self.columns.items()}}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as compact JSON text, encoded once per change: every save of a
+        network writes its history, which is most of the document."""
+        if self._json is None:
+            self._json = json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":"))
+        return self._json
 
     @classmethod
     def from_dict(cls, saved: dict) -> History:

@@ -22,7 +22,7 @@ from typing import Any
 
 from backend.core.experiment import Experiment
 from backend.services import views
-from backend.services.store import Store
+from backend.services.store import Store, encode_with
 from backend.services.streams import Channel
 
 
@@ -264,9 +264,11 @@ class NetworkService:
         self._save(entry)
 
     def _save(self, entry: Entry, with_data: bool = False) -> None:
-        doc = entry.document()
+        # The history, most of the document, is encoded once per change, not once per save.
+        text = encode_with(entry.document(), ("training", "history"),
+                           entry.experiment.trainer.history.to_json())
         data = entry.experiment.data_dict() if with_data else None
-        self.store.save(entry.id, entry.token_hash, doc, entry.created_at, entry.updated_at,
+        self.store.save(entry.id, entry.token_hash, text, entry.created_at, entry.updated_at,
                         data=data)
 
     def _remember(self, entry: Entry) -> None:

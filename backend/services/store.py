@@ -37,11 +37,12 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
 
-    def save(self, network_id: str, token_hash: str, document: dict, created_at: str,
+    def save(self, network_id: str, token_hash: str, document: dict | str, created_at: str,
              updated_at: str, data: dict | None = None) -> None:
-        """Insert or update a network; ``data`` (its points, which never change) is written
-        with the first save and left alone by later ones."""
-        text = _dumps(document)
+        """Insert or update a network (its document as a dict, or as JSON text already);
+        ``data`` (its points, which never change) is written with the first save and left
+        alone by later ones."""
+        text = document if isinstance(document, str) else _dumps(document)
         with self._lock:
             if data is not None:
                 self._db.execute(
@@ -88,3 +89,18 @@ class Store:
 
 def _dumps(value) -> str:
     return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+def encode_with(document: dict, path: tuple[str, str], encoded: str) -> str:
+    """The document as JSON text, its value at ``path`` (two keys deep) given already encoded:
+    the same text as encoding it whole, without encoding that part again."""
+    outer, inner = path
+    nested = {key: value for key, value in document[outer].items() if key != inner}
+    nested_text = _join(_dumps(nested), inner, encoded)
+    return _join(_dumps({k: v for k, v in document.items() if k != outer}), outer, nested_text)
+
+
+def _join(obj_text: str, key: str, value_text: str) -> str:
+    """``{...}`` with one more member, ``"key": value_text``, at its end."""
+    comma = "," if obj_text != "{}" else ""
+    return f"{obj_text[:-1]}{comma}{json.dumps(key)}:{value_text}}}"

@@ -1,6 +1,9 @@
 // The HTTP API: JSON in and out, the bearer token on calls that change a network, and every
 // failure turned into an ApiError whose message is a sentence a student can read.
 
+/** The neurons' grids are thumbnails (and a hover's larger map): this size is ample. */
+export const NEURON_RESOLUTION = 50;
+
 export class ApiError extends Error {
   constructor(message, { status = 0, method = "", path = "", detail = null } = {}) {
     super(message);
@@ -98,8 +101,10 @@ export class Api {
   get(id) { return this.request("GET", `/networks/${id}`); }
   data(id) { return this.request("GET", `/networks/${id}/data`); }
   history(id) { return this.request("GET", `/networks/${id}/history`); }
-  boundary(id, resolution = 100, neurons = true) {
-    return this.request("GET", `/networks/${id}/boundary?resolution=${resolution}&neurons=${neurons}`);
+  /** The output at `resolution` (exact float32); the neurons' thumbnails at the stream's size. */
+  boundary(id, resolution = 100, neurons = true, neuronResolution = NEURON_RESOLUTION) {
+    const thumbs = neurons ? `&neurons=true&neuron_resolution=${Math.min(neuronResolution, resolution)}` : "";
+    return this.request("GET", `/networks/${id}/boundary?resolution=${resolution}${thumbs}`);
   }
   patch(id, changes) { return this.request("PATCH", `/networks/${id}`, changes, { auth: true }); }
   setParameters(id, layers) {
@@ -116,7 +121,7 @@ export class Api {
   fork(id) { return this.request("POST", `/networks/${id}/fork`, {}); }
   remove(id, token) { return this.request("DELETE", `/networks/${id}`, undefined, { auth: true, token }); }
   /** The stream; with a resolution, progress frames carry the boundary (neurons smaller). */
-  eventsUrl(id, resolution, neurons = true, neuronResolution = 50) {
+  eventsUrl(id, resolution, neurons = true, neuronResolution = NEURON_RESOLUTION) {
     const q = resolution
       ? `?boundary=${resolution}${neurons ? `&neurons=true&neuron_resolution=${neuronResolution}` : ""}&encoding=uint8`
       : "";

@@ -1,5 +1,10 @@
 """Dependencies injected into the routes: the services, the network named in the path, and
-the owner's token for every call that changes a network."""
+the owner's token for every call that changes a network.
+
+They are coroutines: a plain function would cost a trip to the thread pool (and back to the
+event loop) for each of them, on every request. The one that may block, loading a network
+from the store, goes to a thread only when it has to.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from backend.services.networks import Entry, Forbidden, NetworkService
 from backend.services.training import TrainingService
@@ -20,18 +26,20 @@ class Services:
     training: TrainingService
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_entry(network_id: str, services: ServicesDep) -> Entry:
-    return services.networks.get(network_id)
+async def get_entry(network_id: str, services: ServicesDep) -> Entry:
+    entry = services.networks.in_memory(network_id)
+    return entry if entry is not None else await run_in_threadpool(services.networks.get,
+                                                                   network_id)
 
 
-def get_owned_entry(
+async def get_owned_entry(
     entry: Annotated[Entry, Depends(get_entry)],
     authorization: Annotated[str | None, Header(
         description="Bearer <token> from the answer that created the network")] = None,

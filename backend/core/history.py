@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from typing import Any
 
 # errors: the perceptron rule's misclassified samples during the epoch (None otherwise).
 COLUMNS = ("epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
@@ -26,7 +27,7 @@ class History:
     def clear(self) -> None:
         self.stride = self.min_stride
         self.columns: dict[str, list] = {c: [] for c in COLUMNS}
-        self._json: str | None = None
+        self._derived: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -36,7 +37,7 @@ class History:
         if epoch % self.stride:
             return False
         metrics = evaluate()
-        self._json = None
+        self._derived.clear()
         self.columns["epoch"].append(epoch)
         self.columns["iteration"].append(iteration)
         for name in COLUMNS[2:]:
@@ -61,12 +62,17 @@ class History:
                 "min_stride": self.min_stride,
                 **{name: list(values) for name, values in self.columns.items()}}
 
+    def derived(self, name: str, compute: Callable[[History], Any]) -> Any:
+        """``compute(self)``, kept until the history changes. A history changes only at the
+        end of an epoch, but it is encoded on every save and shown on every page refresh."""
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        return self._derived[name]
+
     def to_json(self) -> str:
-        """:meth:`to_dict` as compact JSON text, encoded once per change: every save of a
-        network writes its history, which is most of the document."""
-        if self._json is None:
-            self._json = json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":"))
-        return self._json
+        """:meth:`to_dict` as compact JSON text (once per change): most of a saved network."""
+        return self.derived("json", lambda h: json.dumps(h.to_dict(), allow_nan=False,
+                                                         separators=(",", ":")))
 
     @classmethod
     def from_dict(cls, saved: dict) -> History:

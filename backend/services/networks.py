@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import queue
 import secrets
 import threading
@@ -22,6 +21,7 @@ from typing import Any
 
 from backend.core.experiment import Experiment
 from backend.services import views
+from backend.services.jsontext import dumps
 from backend.services.store import Store, encode_with
 from backend.services.streams import Channel
 
@@ -187,13 +187,19 @@ class NetworkService:
         self._remember(entry)
         return entry, token
 
-    def get(self, network_id: str) -> Entry:
+    def in_memory(self, network_id: str) -> Entry | None:
+        """The network if it is in memory (never blocks on the store), else None."""
         with self._lock:
             entry = self._entries.get(network_id)
             if entry is not None:
                 self._entries.move_to_end(network_id)
                 entry.last_used = time.monotonic()
-                return entry
+            return entry
+
+    def get(self, network_id: str) -> Entry:
+        entry = self.in_memory(network_id)
+        if entry is not None:
+            return entry
         loaded = self.store.load(network_id) if _plausible_id(network_id) else None
         if loaded is None:
             raise NotFound(f"no network with id {network_id!r}")
@@ -298,10 +304,6 @@ def _plausible_id(network_id: str) -> bool:
 def require_idle(entry: Entry) -> None:
     if entry.run is not None:
         raise Conflict("this network is training: stop it first (POST /stop), then try again")
-
-
-def dumps(value) -> str:
-    return json.dumps(value, allow_nan=False, separators=(",", ":"))
 
 
 def snapshot(entry: Entry) -> dict:

@@ -11,6 +11,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from backend.services.jsontext import dumps
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS networks (
     id TEXT PRIMARY KEY,
@@ -42,14 +44,14 @@ class Store:
         """Insert or update a network (its document as a dict, or as JSON text already);
         ``data`` (its points, which never change) is written with the first save and left
         alone by later ones."""
-        text = document if isinstance(document, str) else _dumps(document)
+        text = document if isinstance(document, str) else dumps(document)
         with self._lock:
             if data is not None:
                 self._db.execute(
                     "INSERT OR REPLACE INTO networks "
                     "(id, token_hash, document, data, created_at, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (network_id, token_hash, text, _dumps(data), created_at, updated_at),
+                    (network_id, token_hash, text, dumps(data), created_at, updated_at),
                 )
             else:
                 self._db.execute(
@@ -87,17 +89,13 @@ class Store:
             self._db.close()
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, allow_nan=False, separators=(",", ":"))
-
-
 def encode_with(document: dict, path: tuple[str, str], encoded: str) -> str:
     """The document as JSON text, its value at ``path`` (two keys deep) given already encoded:
     the same text as encoding it whole, without encoding that part again."""
     outer, inner = path
     nested = {key: value for key, value in document[outer].items() if key != inner}
-    nested_text = _join(_dumps(nested), inner, encoded)
-    return _join(_dumps({k: v for k, v in document.items() if k != outer}), outer, nested_text)
+    nested_text = _join(dumps(nested), inner, encoded)
+    return _join(dumps({k: v for k, v in document.items() if k != outer}), outer, nested_text)
 
 
 def _join(obj_text: str, key: str, value_text: str) -> str:

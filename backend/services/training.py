@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from backend.core.experiment import Experiment
 from backend.services import views
+from backend.services.jsontext import dumps
 from backend.services.networks import (
     Conflict,
     Entry,
     NetworkService,
     Run,
-    dumps,
     publish_snapshot,
 )
 from backend.settings import Settings

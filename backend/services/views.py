@@ -10,6 +10,7 @@ import numpy as np
 
 from backend.core.experiment import Experiment
 from backend.core.network import Pass
+from backend.services.jsontext import dumps
 
 GRID_ENCODING = ("base64 of the grids in C order: little-endian float32, or uint8 mapping "
                  "0..255 to lo..hi of each grid")
@@ -88,6 +89,11 @@ def data(exp: Experiment) -> dict:
     return {"task": ds.task, "classes": ds.classes, "domain": domain(exp),
             "features": exp.features, "train": part(exp.data.train),
             "test": part(exp.data.test)}
+
+
+def history_json(exp: Experiment) -> bytes:
+    """:func:`history` as JSON, encoded once per change of the history."""
+    return exp.trainer.history.derived("view", lambda _: dumps(history(exp)).encode())
 
 
 def history(exp: Experiment, since_epoch: int | None = None) -> dict:

@@ -4,7 +4,8 @@ import json
 
 from backend.core.experiment import Experiment
 from backend.core.history import History
-from backend.services.store import _dumps, encode_with
+from backend.services.jsontext import dumps
+from backend.services.store import encode_with
 
 
 def test_a_document_with_an_encoded_part_is_the_same_json():
@@ -13,7 +14,7 @@ def test_a_document_with_an_encoded_part_is_the_same_json():
     doc = exp.to_dict(with_data=False)
     text = encode_with(doc, ("training", "history"), exp.trainer.history.to_json())
     assert json.loads(text) == doc
-    assert len(text) == len(_dumps(doc))  # as compact
+    assert len(text) == len(dumps(doc))  # as compact
 
 
 def test_encoding_into_empty_objects():

@@ -120,10 +120,11 @@ def get_data(entry: NetworkEntry, services: ServicesDep) -> dict:
     return services.networks.read(entry, views.data)
 
 
-@router.get("/{network_id}/history")
-def get_history(entry: NetworkEntry, services: ServicesDep) -> dict:
+@router.get("/{network_id}/history", response_model=dict)
+def get_history(entry: NetworkEntry, services: ServicesDep) -> Response:
     """Per-epoch loss (and accuracy), as columns."""
-    return services.networks.read(entry, views.history)
+    return Response(services.networks.read(entry, views.history_json),
+                    media_type="application/json")
 
 
 @router.get("/{network_id}/export")

@@ -12,7 +12,8 @@ from fastapi.responses import StreamingResponse
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
 from backend.api.schemas import EmptyBody, GridType, TrainBody
 from backend.services import limits
-from backend.services.networks import dumps, snapshot
+from backend.services.jsontext import dumps
+from backend.services.networks import snapshot
 from backend.services.streams import sse
 
 router = APIRouter(prefix="/networks/{network_id}", tags=["training"])

@@ -2,7 +2,8 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PLAYGROUND_FRONTEND_DIR=/app/frontend
+    PLAYGROUND_FRONTEND_DIR=/app/frontend \
+    NUMBA_CACHE_DIR=/tmp/numba-cache
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

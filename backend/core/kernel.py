@@ -325,12 +325,17 @@ def train_epochs(theta, sizes, acts, X, Y, orders, Xs, Ys, batch, eta, regulariz
 
 
 def warm_up() -> None:
-    """Compile the loop (or load it from Numba's cache) now, not during the first training."""
+    """Compile the loops (or load them from Numba's cache) now, not in the first training:
+    with the argument types the trainer passes, so that nothing compiles later."""
     sizes = [2, 2, 1]
     ws = Workspace.allocate(sizes, ["tanh", "linear"], 2)
-    theta = np.zeros(9)
-    g, d, theta_new, mask = (np.zeros(9) for _ in range(4))
+    theta, g, d, theta_new, mask = (np.zeros(9) for _ in range(5))
     X, Y = np.zeros((2, 2)), np.zeros((2, 1))
     train(theta, ws.sizes, ws.codes, X, Y, 0, 2, 1, 0.1, 0, 0.0, mask, False,
           ws.a, ws.n, ws.s, ws.wt, g, d, theta_new)
     step_parameters(theta, g, 1, 0.1, 0, 0.0, mask, d, theta_new)
+    orders = np.zeros((1, 2), np.int64)
+    train_epochs(theta, ws.sizes, ws.codes, X, Y, orders, X.copy(), Y.copy(), 2, 0.1, 0, 0.0,
+                 mask, False, ws.a, ws.n, ws.s, ws.wt, g, d, theta_new,
+                 np.ones(1, np.bool_), X, Y, ws.a, ws.n, 1, 0.5, np.zeros((1, 4)),
+                 np.zeros(1, np.int64))

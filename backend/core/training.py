@@ -428,6 +428,12 @@ class Trainer:
             raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
         return done
 
+    def _next_chunk(self, chunk: int, done: int, took: float) -> int:
+        """Epochs for the next call of the compiled loop: about CHUNK_SECONDS' worth, at most
+        twice the last, and within CHUNK_MAX_ORDERS shuffled samples."""
+        fitting = int(done * CHUNK_SECONDS / took) if took > 0 else 2 * chunk
+        return max(1, min(2 * chunk, fitting, CHUNK_MAX_ORDERS // self.n_train))
+
     def _chunk_metrics(self, sums: np.ndarray) -> dict:
         """A history point from the compiled loop's sums: mean J and the fraction correct."""
         regression = self.targets.task == "regression"
@@ -485,7 +491,8 @@ class Trainer:
 
         ``on_tick`` is called about every ``tick_seconds`` (and never inside an epoch), so that
         a caller can publish progress and save checkpoints without slowing the loop;
-        ``between_epochs`` after every epoch (it must be quick).
+        ``between_epochs`` after every epoch, or every few milliseconds' chunk of epochs of
+        the compiled loop (it must be quick).
         """
         start_epoch, start_iteration = self.epoch, self.iteration
 
@@ -517,10 +524,7 @@ class Trainer:
                     if self._compiled_epochs_fit() and not max_epochs_per_second:
                         began = time.perf_counter()
                         done = self._epochs(min(chunk, epochs - (self.epoch - start_epoch)))
-                        took = time.perf_counter() - began
-                        chunk = max(1, min(2 * chunk, int(done * CHUNK_SECONDS / took)
-                                           if took > 0 else 2 * chunk,
-                                           CHUNK_MAX_ORDERS // self.n_train))
+                        chunk = self._next_chunk(chunk, done, time.perf_counter() - began)
                     else:
                         target = self.epoch + 1
                         while self.epoch < target:

@@ -216,3 +216,20 @@ def test_a_run_diverging_inside_a_chunk_stops_where_epoch_by_epoch_does(monkeypa
         exp.trainer.config.learning_rate = 1e-3
         exp.trainer.step(epochs=2)
     assert_same_training(fast[0], slow[0], rtol=1e-5)
+
+
+def test_warming_up_compiles_every_signature_training_uses():
+    kernel.warm_up()
+    compiled = {f: len(f.signatures) for f in (kernel.train, kernel.train_epochs,
+                                                kernel.step_parameters, kernel.evaluate)}
+    spec = {"dataset": {"name": "moons", "n_samples": 40}, "hidden": [3],
+            "regularization": {"kind": "l2", "rate": 0.01}}
+    exp = Experiment.create(spec)
+    exp.trainer.run(3)
+    exp.trainer.step(iterations=2)
+    exp.trainer.forward()
+    exp.trainer.backward()
+    exp.trainer.update()
+    Experiment.create({**spec, "dataset": {"name": "moons", "n_samples": 40,
+                                           "train_fraction": 1.0}}).trainer.run(2)
+    assert {f: len(f.signatures) for f in compiled} == compiled

@@ -126,8 +126,9 @@ def frozen_depth(net: Network) -> int:
 
 EVALUATED_SAMPLES_PER_EPOCH = 2048
 
-# The compiled loop (backend.core.kernel) trains a batch when batch size x the largest
-# p^k p^(k-1) is at most this; beyond it, NumPy's matrix products (BLAS) are faster.
+# The compiled loop (backend.core.kernel) trains a batch when batch size x the number of
+# weights (the sum of p^k p^(k-1)) is at most this per layer: its cost grows with those
+# products, NumPy's with its calls, a dozen microseconds per layer (measured crossover).
 COMPILED_MAX_PRODUCTS = 4096
 FOREVER = 2**62  # iterations: "to the end of the epoch"
 # A run hands the compiled loop as many whole epochs as take about this long (the interpreter
@@ -183,7 +184,7 @@ class Trainer:
         self._workspaces: dict[int, Pass] = {}  # per batch size
         self._compiled: dict[int, kernel.Workspace] = {}  # per batch size
         self._chunk: dict | None = None  # the compiled epochs' buffers
-        self._widest = max(p * q for q, p in zip(net.sizes[:-1], net.sizes[1:], strict=True))
+        self._weights = sum(p * q for q, p in zip(net.sizes[:-1], net.sizes[1:], strict=True))
         self._g = np.empty_like(net.theta)
         self._d = np.empty_like(net.theta)  # the step of the last update
         self._theta_new = np.empty_like(net.theta)
@@ -350,7 +351,7 @@ class Trainer:
         if self.order is None:
             self._begin_epoch()
         m = self.batch_length
-        if m * self._widest > COMPILED_MAX_PRODUCTS:
+        if not self._compiled_fits(m):
             self._iterate()
             return 1
         ws = self._compiled.get(m) or self._compiled_workspace(m)
@@ -370,7 +371,12 @@ class Trainer:
     def _compiled_epochs_fit(self) -> bool:
         """Whole epochs can go to the compiled loop: small layers, at the start of an epoch."""
         return (self.order is None and self.cursor == 0
-                and self.batch_length * self._widest <= COMPILED_MAX_PRODUCTS)
+                and self._compiled_fits(self.batch_length))
+
+    def _compiled_fits(self, m: int) -> bool:
+        """Batches of m samples go to the compiled loop: the products of a batch (m x the
+        weights) are few enough per layer that NumPy's calls would cost more than they do."""
+        return m * self._weights <= COMPILED_MAX_PRODUCTS * self.net.depth
 
     def _epochs(self, count: int) -> int:
         """``count`` whole epochs in one call of the compiled loop, with their history (each

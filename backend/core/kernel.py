@@ -12,7 +12,8 @@ Layout, as in :class:`backend.core.network.Network`: ``theta`` holds W^1, b^1, W
 holds every ``a^k`` one after the other in ``a`` (rows of samples, ``a^0`` first), every ``n^k``
 in ``n`` and every ``s^k`` in ``s`` (k = 1..l), and ``wt`` room for one transposed ``W^k``.
 Sums run in the order the lecture writes them (over the previous layer's neurons, then the
-bias), so the numbers match the NumPy steps to the last bit or two.
+bias), so one step matches the NumPy steps to the last bit or two (over many steps the
+differences grow, as between any two implementations).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ CODES = {"hardlim": 0, "hardlims": 1, "relu": 2, "linear": 3, "sigmoid": 4, "tan
 REGULARIZATION_CODES = {"none": 0, "l1": 1, "l2": 2}
 
 OK, DIVERGED = 0, 1
+EVALUATION_BLOCK = 256  # samples evaluated at once: the workspace stays small for any set
 
 _jit = njit(nogil=True, cache=True)
 
@@ -244,34 +246,38 @@ def train(theta, sizes, acts, X, Y, cursor, batch, iterations, eta, regularizati
 
 @_jit
 def evaluate(theta, sizes, acts, X, Y, a, n, wt, classes, threshold):
-    """The forward pass over a whole set: (sum over its samples of J = sum of (y - yhat)^2,
-    samples classified as their target says). ``classes``: 0 for regression (no count), 1
-    for one output decided at ``threshold``, K > 1 for the arg-max of K outputs."""
+    """The forward pass over a whole set, EVALUATION_BLOCK samples at a time (a workspace of
+    that many rows): (sum over its samples of J = sum of (y - yhat)^2, samples classified as
+    their target says). ``classes``: 0 for regression (no count), 1 for one output decided
+    at ``threshold``, K > 1 for the arg-max of K outputs."""
     N, p0 = X.shape
-    for i in range(N):
-        for j in range(p0):
-            a[i * p0 + j] = X[i, j]
-    forward(theta, sizes, acts, N, a, n, wt)
     l = len(sizes) - 1
-    out = 0
-    for k in range(l):
-        out += N * sizes[k]
     p = sizes[l]
     loss = 0.0
     correct = 0
-    for i in range(N):
-        row = out + i * p
-        J = 0.0
-        for j in range(p):
-            e = Y[i, j] - a[row + j]
-            J += e * e
-        loss += J
-        if classes == 1:
-            same = (a[row] >= threshold) == (Y[i, 0] >= threshold)
-        else:
-            same = classes > 1 and _argmax(a, row, p) == _argmax(Y[i], 0, p)
-        if same:
-            correct += 1
+    for start in range(0, N, EVALUATION_BLOCK):
+        m = min(EVALUATION_BLOCK, N - start)
+        for i in range(m):
+            for j in range(p0):
+                a[i * p0 + j] = X[start + i, j]
+        forward(theta, sizes, acts, m, a, n, wt)
+        out = 0
+        for k in range(l):
+            out += m * sizes[k]
+        for i in range(m):
+            row = out + i * p
+            y = Y[start + i]
+            J = 0.0
+            for j in range(p):
+                e = y[j] - a[row + j]
+                J += e * e
+            loss += J
+            if classes == 1:
+                same = (a[row] >= threshold) == (y[0] >= threshold)
+            else:
+                same = classes > 1 and _argmax(a, row, p) == _argmax(y, 0, p)
+            if same:
+                correct += 1
     return loss, correct
 
 
@@ -297,7 +303,8 @@ def train_epochs(theta, sizes, acts, X, Y, orders, Xs, Ys, batch, eta, regulariz
     into ``metrics[e]`` (train loss, train correct, test loss, test correct); the perceptron's
     misclassified samples of each epoch into ``errors[e]``. Stops after an epoch without
     error under the perceptron rule. Returns (epochs done, and of the epoch under way when
-    an update diverged: iterations done, samples used, then OK or DIVERGED)."""
+    an update diverged: iterations done, samples used, misclassified samples of the batches
+    done; then OK or DIVERGED)."""
     N, p0 = X.shape
     q = Y.shape[1]
     for e in range(orders.shape[0]):
@@ -311,7 +318,7 @@ def train_epochs(theta, sizes, acts, X, Y, orders, Xs, Ys, batch, eta, regulariz
                                           regularization, rate, mask, perceptron,
                                           a, n, s, wt, g, d, theta_new)
         if status != OK:
-            return e, done, used, status
+            return e, done, used, wrong, status
         errors[e] = wrong
         if evaluated[e]:
             metrics[e, 0], metrics[e, 1] = evaluate(theta, sizes, acts, X, Y, ea, en, wt,
@@ -320,8 +327,8 @@ def train_epochs(theta, sizes, acts, X, Y, orders, Xs, Ys, batch, eta, regulariz
                 metrics[e, 2], metrics[e, 3] = evaluate(theta, sizes, acts, X_test, Y_test,
                                                         ea, en, wt, classes, threshold)
         if perceptron and wrong == 0:
-            return e + 1, 0, 0, OK
-    return orders.shape[0], 0, 0, OK
+            return e + 1, 0, 0, 0, OK
+    return orders.shape[0], 0, 0, 0, OK
 
 
 def warm_up() -> None:

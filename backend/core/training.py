@@ -208,6 +208,7 @@ class Trainer:
         self.last_epoch_errors: int | None = None
         self.history.clear()
         self._pending: Pass | None = None
+        self._pending_errors = 0  # the perceptron's errors in the batch begun step by step
         self._pending_batch: np.ndarray | None = None  # sample indices, None for a given batch
         self._pending_y: np.ndarray | None = None
         self._forward_without_y = False
@@ -306,8 +307,10 @@ class Trainer:
             raise StepOrderError("backward", self.next_step, why)
         ws, y = self._pending, self._pending_y
         with np.errstate(all="ignore"):
-            self._backward(ws, y, count_errors=self._pending_batch is not None)
+            wrong = self._backward(ws, y)
             gradients(self.net, ws)
+        # Counted with the update: a refused update leaves the batch to be done again.
+        self._pending_errors = wrong if self._pending_batch is not None else 0
         self.next_step = "update"
         return ws, mse(y, ws.output)
 
@@ -322,6 +325,7 @@ class Trainer:
         try:
             with np.errstate(all="ignore"):
                 self._step_parameters(ws.g, 1)  # ws.g is already the batch mean
+            self.epoch_errors += self._pending_errors
         finally:
             batch = self._pending_batch
             self.abandon_batch()
@@ -331,6 +335,7 @@ class Trainer:
     def abandon_batch(self) -> None:
         """Forget a batch begun step by step: the next step is forward again."""
         self._pending = self._pending_batch = self._pending_y = None
+        self._pending_errors = 0
         self.next_step = "forward"
 
     # -- whole iterations (the fast path) --------------------------------------------------
@@ -391,8 +396,9 @@ class Trainer:
                 "evaluated": np.zeros(count, np.bool_),
                 "metrics": np.zeros((count, 4)),
                 "errors": np.zeros(count, np.int64),
-                "eval": kernel.Workspace.allocate(net.sizes, net.activations,
-                                                  max(n, len(self.test_a0))),
+                "eval": kernel.Workspace.allocate(
+                    net.sizes, net.activations,
+                    min(kernel.EVALUATION_BLOCK, max(n, len(self.test_a0)))),
                 "a0": np.empty_like(self.train_a0), "y": np.empty_like(self.train_y),
             }
         orders, evaluated, metrics, errors = (chunk[k][:count] for k in
@@ -405,7 +411,7 @@ class Trainer:
         ws, ev = self._compiled.get(m) or self._compiled_workspace(m), chunk["eval"]
         targets = self.targets
         classes = 0 if targets.task == "regression" else targets.outputs
-        done, iterations, used, status = kernel.train_epochs(
+        done, iterations, used, wrong, status = kernel.train_epochs(
             net.theta, ws.sizes, ws.codes, self.train_a0, self.train_y, orders,
             chunk["a0"], chunk["y"], m, float(cfg.learning_rate),
             kernel.REGULARIZATION_CODES[cfg.regularization], float(cfg.regularization_rate),
@@ -429,6 +435,7 @@ class Trainer:
             self.order = orders[done].copy()
             self._arrange_epoch(shuffled=True)
             self.cursor = used
+            self.epoch_errors = int(wrong)
             self.iteration += iterations
             net.version += iterations
             raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
@@ -466,9 +473,10 @@ class Trainer:
         ws = self._workspaces.get(m) or self._workspace(m)
         ws.a[0] = x
         forward(self.net, x, ws)
-        self._backward(ws, y)
+        wrong = self._backward(ws, y)
         gradients(self.net, ws, mean=False)
         self._step_parameters(ws.g, m)
+        self.epoch_errors += wrong
         self._advance(m)
 
     def check_can_learn(self) -> None:
@@ -597,17 +605,17 @@ class Trainer:
         np.take(self.train_a0, self.order, axis=0, out=self._epoch_a0)
         np.take(self.train_y, self.order, axis=0, out=self._epoch_y)
 
-    def _backward(self, ws: Pass, y: np.ndarray, count_errors: bool = True) -> None:
+    def _backward(self, ws: Pass, y: np.ndarray) -> int:
+        """The backward step of the rule; returns the perceptron's misclassified samples."""
         if self.config.rule == "perceptron":
             l = self.net.depth
             if len(ws.s) != l + 1:
                 ws.s = [None] * (l + 1)
                 ws.fdot = [None] * (l + 1)
             ws.s[l] = np.subtract(ws.a[l], y, out=ws.s[l])  # s = -e = yhat - y
-            if count_errors:
-                self.epoch_errors += int(np.count_nonzero(ws.s[l].any(axis=1)))
-        else:
-            backward(self.net, y, ws)
+            return int(np.count_nonzero(ws.s[l].any(axis=1)))
+        backward(self.net, y, ws)
+        return 0
 
     def _step_parameters(self, g: np.ndarray, m: int) -> None:
         """theta <- theta - eta (g / m + regularization), every layer at once, and only if the

@@ -122,12 +122,14 @@ class Channel:
                 if self._last_seq == seq:
                     fut = loop.create_future()
                     self._waiters.add(fut)
-                    if self._last_seq == seq and not self.closed:
-                        try:
-                            await asyncio.wait_for(fut, KEEPALIVE_SECONDS)
-                        except TimeoutError:
-                            yield KEEPALIVE
-                    self._waiters.discard(fut)
+                    try:
+                        if self._last_seq == seq and not self.closed:
+                            try:
+                                await asyncio.wait_for(fut, KEEPALIVE_SECONDS)
+                            except TimeoutError:
+                                yield KEEPALIVE
+                    finally:  # also when the viewer leaves during the keep-alive
+                        self._waiters.discard(fut)
                     continue
                 events, lost = self._since(seq)
                 seq = self._last_seq if not events else events[-1].seq

@@ -72,3 +72,17 @@ def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
         channel.close()
 
     asyncio.run(scenario())
+
+
+def test_a_viewer_leaving_during_a_keepalive_leaves_nothing_behind(monkeypatch):
+    monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.01)
+
+    async def scenario():
+        channel = Channel(asyncio.get_running_loop())
+        items = channel.listen(None, 0)
+        assert await take(items, 1) == [KEEPALIVE]  # suspended at the keep-alive
+        await items.aclose()
+        assert channel.viewers == 0 and not channel._waiters
+        channel.close()
+
+    asyncio.run(scenario())

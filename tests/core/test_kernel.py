@@ -179,6 +179,7 @@ def assert_same_run(a, b, rtol: float = 1e-10):
     {"dataset": {"name": "peaks", "n_samples": 60}, "hidden": [5],
      "batch": {"mode": "batch"}},  # regression: no accuracy
     {"dataset": {"name": "xor"}, "hidden": [3], "batch": {"mode": "stochastic"}},
+    {"dataset": {"name": "circle", "n_samples": 700, "train_fraction": 0.5}},  # > 1 block
 ])
 def test_a_run_in_chunks_of_epochs_is_the_run_epoch_by_epoch(monkeypatch, body):
     spec = {"hidden": [4, 2], "learning_rate": 0.2, **body}
@@ -233,3 +234,37 @@ def test_warming_up_compiles_every_signature_training_uses():
     Experiment.create({**spec, "dataset": {"name": "moons", "n_samples": 40,
                                            "train_fraction": 1.0}}).trainer.run(2)
     assert {f: len(f.signatures) for f in compiled} == compiled
+
+
+def test_a_refused_update_does_not_count_its_batch_errors_on_any_path(monkeypatch):
+    """The perceptron's errors of an epoch count the batches whose update was applied: the
+    batch of a refused update is done again, and counted then."""
+    spec = {"dataset": {"name": "moons", "n_samples": 40, "seed": 6}, "hidden": [],
+            "output_activation": "hardlims", "rule": "perceptron", "learning_rate": 2e153,
+            "batch": {"mode": "stochastic"}}
+    seen = []
+    for how in ("run", "step", "numpy", "by hand"):
+        with monkeypatch.context() as m:
+            if how in ("numpy", "by hand"):
+                numpy_only(m)
+            exp = Experiment.create(spec)
+            t = exp.trainer
+            if how == "by hand":
+                while True:
+                    t.forward()
+                    t.backward()
+                    try:
+                        t.update()
+                    except Diverged:
+                        break
+            elif how == "run":
+                assert t.run(10).reason == "diverged"
+            else:
+                with pytest.raises(Diverged):
+                    t.step(epochs=10)
+            at_divergence = (t.epoch, t.cursor, t.epoch_errors)
+            exp.configure({"learning_rate": 1e-3})
+            t.step(epochs=1)
+            seen.append((at_divergence, t.history.columns["errors"]))
+    assert seen[0][0][1] > 0  # inside an epoch
+    assert all(s == seen[0] for s in seen), seen

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench import workloads
+from bench.load import PAGE_STREAM
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,7 +32,7 @@ def start(tmp: Path):
 def follow(url: str, stop: threading.Event, frames: list) -> None:
     """A viewer like the page: the stream with the boundary grid of every neuron."""
     with httpx.Client(timeout=httpx.Timeout(5, read=30)) as client, \
-            client.stream("GET", url + "/events?boundary=100&neurons=true") as stream:
+            client.stream("GET", url + "/events" + PAGE_STREAM) as stream:
         for line in stream.iter_lines():
             if line.startswith("event: progress"):
                 frames.append(time.monotonic())

@@ -47,7 +47,8 @@ class Experiment:
             self.inputs(x[data.test]), self.targets.encode(y[data.test]),
             self.targets, training_config(spec), seed=spec["init"]["seed"],
         )
-        self._grid_cache: dict[int, list[np.ndarray]] = {}
+        self._grid_inputs: dict[int, np.ndarray] = {}  # per resolution: a^0 over the grid
+        self._grid_buffers: dict[tuple[int, int], list[np.ndarray]] = {}  # per net and R
 
     @classmethod
     def create(cls, body: dict | None = None) -> Experiment:
@@ -114,12 +115,16 @@ class Experiment:
         return np.column_stack([g1.ravel(), g2.ravel()])
 
     def boundary(self, resolution: int = 100, neurons: bool = False,
-                 neuron_resolution: int | None = None, copy: bool = True) -> dict:
+                 neuron_resolution: int | None = None, copy: bool = True,
+                 net: Network | None = None) -> dict:
         """The output over an R x R grid as ``(p^l, R, R)``; with neurons, every layer's a^k
         as ``(p^k, R', R')`` (layer 0: the input features), R' = ``neuron_resolution`` or R.
         The arrays are the caller's own; ``copy=False`` gives read-only views of buffers that
-        the next call overwrites (for a caller that encodes them at once)."""
-        a = self._grid_layers(resolution)
+        the next call overwrites (for a caller that encodes them at once). ``net``: a copy of
+        this network (other weights, the same shape) to draw instead, with buffers of its own,
+        so that another thread can draw it while this one trains."""
+        net = net or self.net
+        a = self._grid_layers(resolution, net)
 
         def grids(values: np.ndarray, r: int) -> np.ndarray:
             g = values.reshape(len(values), r, r)
@@ -133,23 +138,31 @@ class Experiment:
                   "output": grids(a[-1], resolution), "neurons": None}
         if neurons:
             r = neuron_resolution or resolution
-            b = a if r == resolution else self._grid_layers(r)
+            b = a if r == resolution else self._grid_layers(r, net)
             result["neurons"] = [grids(ak, r) for ak in b]
             result["neuron_resolution"] = r
         return result
 
-    def _grid_layers(self, resolution: int) -> list[np.ndarray]:
+    def _grid_layers(self, resolution: int, net: Network) -> list[np.ndarray]:
         """Every layer's a^k over the grid, one row per neuron, into buffers kept for the next
-        frame (a^0 is the grid's input features)."""
-        buffers = self._grid_cache.get(resolution)
-        if buffers is None:
-            if len(self._grid_cache) >= 2:
-                self._grid_cache.clear()
+        frame (a^0, the grid's input features, shared by every copy of the network)."""
+        a0 = self._grid_inputs.get(resolution)
+        if a0 is None:
+            if len(self._grid_inputs) >= 2:
+                self._grid_inputs.clear()
             a0 = np.ascontiguousarray(self.inputs(self.grid_points(resolution)).T)
-            buffers = [a0] + [np.empty((p, a0.shape[1])) for p in self.net.sizes[1:]]
-            self._grid_cache[resolution] = buffers
+            a0.flags.writeable = False
+            self._grid_inputs[resolution] = a0
+        key = (id(net), resolution)
+        buffers = self._grid_buffers.get(key)
+        if buffers is None or buffers[0] is not a0 or \
+                [len(b) for b in buffers[1:]] != net.sizes[1:]:
+            if len(self._grid_buffers) >= 4:
+                self._grid_buffers.clear()
+            buffers = [a0] + [np.empty((p, a0.shape[1])) for p in net.sizes[1:]]
+            self._grid_buffers[key] = buffers
         with np.errstate(all="ignore"):
-            return forward_columns(self.net, buffers[0], buffers)
+            return forward_columns(net, a0, buffers)
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         with np.errstate(all="ignore"):

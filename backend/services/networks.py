@@ -15,11 +15,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from backend.core.experiment import Experiment
+from backend.core.network import Network
 from backend.services import views
 from backend.services.jsontext import dumps
 from backend.services.store import Store, encode_with
@@ -113,6 +115,8 @@ class Run:
     cancelled: bool = False  # stopped while queued: it never ran
     stop_reason: str = "stopped"
     frame_epoch: int = 0  # the epoch of the last progress frame
+    painting: Future | None = None  # the progress frame being drawn off the run's thread
+    painted: Network | None = None  # the copy of the network that frames are drawn from
 
 
 @dataclass(eq=False)

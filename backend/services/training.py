@@ -2,8 +2,9 @@
 
 A run's thread owns its network: it trains epoch after epoch, carries out the calls other
 requests handed it between two epochs and, about ``stream_fps`` times a second, publishes one
-progress frame for every viewer (with the boundary grids they asked for, each computed once),
-and saves a checkpoint every ``checkpoint_seconds``.
+progress frame for every viewer and saves a checkpoint every ``checkpoint_seconds``. A frame's
+boundary grids (what viewers asked for, each computed once) are drawn by a painter thread
+from a copy of the weights, while the run trains on.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from backend.core.experiment import Experiment
 from backend.services import views
@@ -36,6 +39,7 @@ class TrainingService:
         self._pool = ThreadPoolExecutor(settings.max_concurrent_runs,
                                         thread_name_prefix="training",
                                         initializer=_lower_priority)
+        self._painters = ThreadPoolExecutor(PAINTERS, thread_name_prefix="frames")
         self._runs: set[Entry] = set()
         self._lock = threading.Lock()
 
@@ -91,6 +95,7 @@ class TrainingService:
             if run is not None:
                 run.finished.wait(max(0.0, deadline - time.monotonic()))
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._painters.shutdown(wait=False, cancel_futures=True)
 
     @property
     def active(self) -> int:
@@ -119,7 +124,7 @@ class TrainingService:
             done = entry.end_run(reason, message)
             if reason != "deleted":
                 self.networks.save(entry)
-                publish_progress(entry, exp, since_epoch=run.frame_epoch)
+                self._publish_progress(entry, run, exp, last=True)
                 entry.channel.publish("done", dumps(done))
         except Exception:
             log.exception("the end of the run of %s failed", entry.id)
@@ -143,8 +148,7 @@ class TrainingService:
         def on_tick(_trainer) -> None:
             nonlocal last_checkpoint
             run.mailbox.drain(exp)
-            publish_progress(entry, exp, since_epoch=run.frame_epoch)
-            run.frame_epoch = exp.trainer.epoch
+            self._publish_progress(entry, run, exp)
             if time.monotonic() - last_checkpoint >= settings.checkpoint_seconds:
                 self.networks.save(entry)
                 last_checkpoint = time.monotonic()
@@ -160,7 +164,35 @@ class TrainingService:
                             else f"{result.message} ({reason})")
         return result.reason, result.message
 
+    def _publish_progress(self, entry: Entry, run: Run, exp: Experiment,
+                          last: bool = False) -> None:
+        """A progress frame: its numbers taken now, its grids drawn by a painter from a copy of
+        the weights while the run goes on, when a core is free for it (fewer runs than
+        cores); else here, between epochs. A frame still being drawn makes this one skip (a
+        viewer wants the newest, not all); the ``last`` frame waits for it and is drawn here,
+        so that it comes before the run's "done"."""
+        channel = entry.channel
+        if not channel.viewers:
+            return
+        if run.painting is not None and not run.painting.done():
+            if not last:
+                return
+            run.painting.result()
+        frame = progress_frame(entry, exp, since_epoch=run.frame_epoch)
+        run.frame_epoch = exp.trainer.epoch
+        variants = channel.wanted_variants()
+        if run.painted is None:
+            run.painted = exp.net.copy()
+        np.copyto(run.painted.theta, exp.net.theta)
+        if last or not variants or self.active >= CORES:
+            paint(entry, exp, run.painted, frame, variants)
+        else:
+            run.painting = self._painters.submit(paint, entry, exp, run.painted, frame,
+                                                 variants)
 
+
+CORES = os.cpu_count() or 1
+PAINTERS = 2  # threads drawing the runs' frames (their NumPy work mostly leaves the lock)
 TRAINING_NICENESS = 10
 
 
@@ -174,13 +206,10 @@ def _lower_priority() -> None:
         pass
 
 
-def publish_progress(entry: Entry, exp: Experiment, since_epoch: int | None) -> None:
-    """One progress frame, encoded once per variant that a viewer follows."""
-    channel = entry.channel
-    if not channel.viewers:
-        return
+def progress_frame(entry: Entry, exp: Experiment, since_epoch: int | None) -> dict:
+    """A progress frame's numbers: counters, metrics, weights, the history since the last."""
     t = exp.trainer
-    frame = {
+    return {
         "epoch": t.epoch,
         "iteration": t.iteration,
         "status": entry.status,
@@ -188,7 +217,16 @@ def publish_progress(entry: Entry, exp: Experiment, since_epoch: int | None) -> 
         "layers": [{"W": layer.W.tolist(), "b": layer.b.tolist()} for layer in exp.net.layers],
         "history": views.history(exp, since_epoch=since_epoch),
     }
-    payloads = {None: dumps(frame)}
-    for variant in channel.wanted_variants():
-        payloads[variant] = dumps({**frame, "boundary": views.boundary(exp, *variant)})
-    channel.publish("progress", payloads)
+
+
+def paint(entry: Entry, exp: Experiment, net, frame: dict, variants: list) -> None:
+    """The frame with the grids of each variant (from ``net``, a copy of the network's
+    weights), each encoded once for all its viewers, then published."""
+    try:
+        payloads = {None: dumps(frame)}
+        for variant in variants:
+            payloads[variant] = dumps({**frame, "boundary": views.boundary(exp, *variant,
+                                                                           net=net)})
+        entry.channel.publish("progress", payloads)
+    except Exception:  # a frame lost is no reason to stop: the next one comes in 50 ms
+        log.exception("a progress frame of %s failed", entry.id)

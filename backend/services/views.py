@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from backend.core.experiment import Experiment
-from backend.core.network import Pass
+from backend.core.network import Network, Pass
 from backend.services.jsontext import dumps
 
 GRID_ENCODING = ("base64 of the grids in C order: little-endian float32, or uint8 mapping "
@@ -128,8 +128,10 @@ def grid(values: np.ndarray, dtype: str = "float32") -> dict:
 
 
 def boundary(exp: Experiment, resolution: int, neurons: bool,
-             neuron_resolution: int | None = None, dtype: str = "float32") -> dict:
-    b = exp.boundary(resolution, neurons, neuron_resolution, copy=False)  # encoded at once
+             neuron_resolution: int | None = None, dtype: str = "float32",
+             net: Network | None = None) -> dict:
+    b = exp.boundary(resolution, neurons, neuron_resolution, copy=False,  # encoded at once
+                     net=net)
     result = {"resolution": resolution, "domain": domain(exp), "encoding": GRID_ENCODING,
               "output": grid(b["output"], dtype)}
     if neurons:

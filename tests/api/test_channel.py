@@ -3,6 +3,7 @@ viewer, the newest frame only, and a keep-alive comment when nothing happens."""
 
 import asyncio
 import json
+import threading
 
 from backend.services import streams
 from backend.services.streams import KEEPALIVE, Channel
@@ -14,6 +15,25 @@ def parse(raw: bytes) -> tuple[str, dict]:
     event, data = text.splitlines()[:2]
     assert event.startswith("event: ") and data.startswith("data: ")
     return event[len("event: "):], json.loads(data[len("data: "):])
+
+
+def run(scenario) -> None:
+    """asyncio.run in a thread of its own: a test before may have left this thread's loop
+    running."""
+    errors = []
+
+    def target():
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "the scenario did not finish"
+    if errors:
+        raise errors[0]
 
 
 async def take(items, n: int) -> list:
@@ -40,7 +60,7 @@ def test_events_are_encoded_once_and_shared_by_every_viewer():
         assert parse(d1) == ("done", {"reason": "finished", "text": "line\nbreak"})
         channel.close()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_quiet_channel_sends_keepalive_comments(monkeypatch):
@@ -58,7 +78,7 @@ def test_a_quiet_channel_sends_keepalive_comments(monkeypatch):
         await items.aclose()
         assert channel.viewers == 0
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
@@ -71,7 +91,7 @@ def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
         assert [parse(raw) for raw in got] == [("progress", {"epoch": 4}), ("done", {})]
         channel.close()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_viewer_leaving_during_a_keepalive_leaves_nothing_behind(monkeypatch):
@@ -85,4 +105,4 @@ def test_a_viewer_leaving_during_a_keepalive_leaves_nothing_behind(monkeypatch):
         assert channel.viewers == 0 and not channel._waiters
         channel.close()
 
-    asyncio.run(scenario())
+    run(scenario)

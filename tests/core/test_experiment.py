@@ -266,3 +266,19 @@ def test_regression_has_one_output_and_no_accuracy():
     assert metrics["train_accuracy"] is None and metrics["test_accuracy"] is None
     _, classes = exp.predict(np.zeros((2, 2)))
     assert classes is None
+
+
+def test_the_boundary_of_a_copy_of_the_network_has_buffers_of_its_own():
+    """A painter thread draws a copy of the weights while the run trains the network: both
+    boundaries are right, whichever was drawn last."""
+    exp = Experiment.create({"dataset": {"name": "circle"}, "hidden": [3, 2]})
+    copy = exp.net.copy()
+    before = exp.boundary(20, neurons=True, neuron_resolution=10)
+    exp.trainer.step(epochs=3)
+    trained = exp.boundary(20, neurons=True, neuron_resolution=10, copy=False)
+    drawn_from_copy = exp.boundary(20, neurons=True, neuron_resolution=10, net=copy)
+    np.testing.assert_array_equal(drawn_from_copy["output"], before["output"])
+    for a, b in zip(drawn_from_copy["neurons"], before["neurons"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(trained["output"], before["output"])  # not overwritten
+    np.testing.assert_array_equal(trained["output"], exp.boundary(20)["output"])

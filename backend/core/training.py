@@ -363,8 +363,7 @@ class Trainer:
         cfg, net = self.config, self.net
         done, used, wrong, status = kernel.train(
             net.theta, ws.sizes, ws.codes, self._epoch_a0, self._epoch_y, self.cursor, m, limit,
-            float(cfg.learning_rate), kernel.REGULARIZATION_CODES[cfg.regularization],
-            float(cfg.regularization_rate), net.weight_mask, cfg.rule == "perceptron",
+            *self._update_rule(), cfg.rule == "perceptron",
             ws.a, ws.n, ws.s, ws.wt, self._g, self._d, self._theta_new)
         net.version += done
         self.epoch_errors += wrong
@@ -413,9 +412,8 @@ class Trainer:
         classes = 0 if targets.task == "regression" else targets.outputs
         done, iterations, used, wrong, status = kernel.train_epochs(
             net.theta, ws.sizes, ws.codes, self.train_a0, self.train_y, orders,
-            chunk["a0"], chunk["y"], m, float(cfg.learning_rate),
-            kernel.REGULARIZATION_CODES[cfg.regularization], float(cfg.regularization_rate),
-            net.weight_mask, cfg.rule == "perceptron", ws.a, ws.n, ws.s, ws.wt, self._g,
+            chunk["a0"], chunk["y"], m, *self._update_rule(), cfg.rule == "perceptron",
+            ws.a, ws.n, ws.s, ws.wt, self._g,
             self._d, self._theta_new, evaluated, self.test_a0, self.test_y, ev.a, ev.n,
             classes, float(targets.threshold), metrics, errors)
         per_epoch = -(-n // m)
@@ -621,14 +619,19 @@ class Trainer:
         """theta <- theta - eta (g / m + regularization), every layer at once, and only if the
         new parameters are all finite (else Diverged, and nothing changes). The step taken is
         left in ``self._d``, whose views are ``self.dW`` and ``self.db``."""
-        cfg, net = self.config, self.net
-        status = kernel.step_parameters(
-            net.theta, g, m, float(cfg.learning_rate),
-            kernel.REGULARIZATION_CODES[cfg.regularization], float(cfg.regularization_rate),
-            net.weight_mask, self._d, self._theta_new)
+        net = self.net
+        status = kernel.step_parameters(net.theta, g, m, *self._update_rule(), self._d,
+                                        self._theta_new)
         if status == kernel.DIVERGED:
             raise Diverged(self._diverged_message("the update made a weight infinite or NaN"))
         net.version += 1
+
+    def _update_rule(self) -> tuple:
+        """The update's settings as the compiled loop takes them: eta, the regularization
+        (code and rate) and the mask of the weights it applies to."""
+        cfg = self.config
+        return (float(cfg.learning_rate), kernel.REGULARIZATION_CODES[cfg.regularization],
+                float(cfg.regularization_rate), self.net.weight_mask)
 
     def _diverged_message(self, what: str) -> str:
         eta = self.config.learning_rate

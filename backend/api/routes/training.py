@@ -24,7 +24,9 @@ def train(body: TrainBody, entry: OwnedEntry, services: ServicesDep) -> dict:
     """Start training for `epochs` epochs in the background; follow it on `/events`."""
     limits.check_epochs(body.epochs, services.settings)
     run = services.training.start(entry, body.epochs, body.max_epochs_per_second)
-    return {"id": entry.id, "status": run.status, "epochs": body.epochs,
+    # A small network may have trained its epochs already: it started, the events say the rest.
+    status = "queued" if run.status == "queued" else "training"
+    return {"id": entry.id, "status": status, "epochs": body.epochs,
             "events": f"/api/networks/{entry.id}/events"}
 
 

@@ -18,13 +18,20 @@ def parse(raw: bytes) -> tuple[str, dict]:
 
 
 def run(scenario) -> None:
-    """asyncio.run in a thread of its own: a test before may have left this thread's loop
-    running."""
+    """``scenario(channel)`` with a channel on a loop of its own, closed afterwards; in a
+    thread of its own: a test before may have left this thread's loop running."""
     errors = []
+
+    async def with_channel():
+        channel = Channel(asyncio.get_running_loop())
+        try:
+            await scenario(channel)
+        finally:
+            channel.close()
 
     def target():
         try:
-            asyncio.run(scenario())
+            asyncio.run(with_channel())
         except BaseException as exc:  # handed to the test's thread
             errors.append(exc)
 
@@ -46,8 +53,7 @@ async def take(items, n: int) -> list:
 
 
 def test_events_are_encoded_once_and_shared_by_every_viewer():
-    async def scenario():
-        channel = Channel(asyncio.get_running_loop())
+    async def scenario(channel):
         first, second = channel.listen(None, 0), channel.listen(("grid",), 0)
         a, b = asyncio.ensure_future(take(first, 2)), asyncio.ensure_future(take(second, 2))
         await asyncio.sleep(0.01)
@@ -58,7 +64,6 @@ def test_events_are_encoded_once_and_shared_by_every_viewer():
         assert parse(p2) == ("progress", {"epoch": 1, "g": [1]})
         assert d1 is d2  # the very same bytes for both viewers
         assert parse(d1) == ("done", {"reason": "finished", "text": "line\nbreak"})
-        channel.close()
 
     run(scenario)
 
@@ -66,8 +71,7 @@ def test_events_are_encoded_once_and_shared_by_every_viewer():
 def test_a_quiet_channel_sends_keepalive_comments(monkeypatch):
     monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.02)
 
-    async def scenario():
-        channel = Channel(asyncio.get_running_loop())
+    async def scenario(channel):
         items = channel.listen(None, 0)
         assert await take(items, 2) == [KEEPALIVE, KEEPALIVE]
         channel.publish("snapshot", "{}")
@@ -82,14 +86,12 @@ def test_a_quiet_channel_sends_keepalive_comments(monkeypatch):
 
 
 def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
-    async def scenario():
-        channel = Channel(asyncio.get_running_loop())
+    async def scenario(channel):
         for epoch in range(5):
             channel.publish("progress", json.dumps({"epoch": epoch}))
         channel.publish("done", "{}")
         got = await take(channel.listen(None, 0), 2)
         assert [parse(raw) for raw in got] == [("progress", {"epoch": 4}), ("done", {})]
-        channel.close()
 
     run(scenario)
 
@@ -97,12 +99,10 @@ def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
 def test_a_viewer_leaving_during_a_keepalive_leaves_nothing_behind(monkeypatch):
     monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.01)
 
-    async def scenario():
-        channel = Channel(asyncio.get_running_loop())
+    async def scenario(channel):
         items = channel.listen(None, 0)
         assert await take(items, 1) == [KEEPALIVE]  # suspended at the keep-alive
         await items.aclose()
         assert channel.viewers == 0 and not channel._waiters
-        channel.close()
 
     run(scenario)

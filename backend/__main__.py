@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 
+from backend import allocator
 from backend.netinfo import addresses_to_open, lan_urls
 from backend.settings import Settings
 from backend.sharing import qr_terminal
@@ -39,30 +40,25 @@ def main(argv: list[str] | None = None) -> None:
     # a second BLAS thread only waits for a busy core. Set before NumPy is first imported.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
-    import uvicorn
-
     from backend.api.app import create_app
     from backend.core import kernel
+    from backend.serve import serve
 
     app = create_app(settings)
     kernel.warm_up()
     settle_memory()
     print(startup_message(settings), file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                            log_level=settings.log_level, timeout_graceful_shutdown=3)
-    try:
-        server_class()(config).run()
-    except KeyboardInterrupt:  # Ctrl+C: the server has shut down cleanly already
-        pass
+    serve(app, settings)
 
 
 def settle_memory() -> None:
     """What the start loaded (modules, the app, the compiled loop) stays for good: set aside
     from the cyclic garbage collector, whose full passes would otherwise walk it again and
     again. Under a classroom's load that cut those pauses, which hold every thread, from
-    about 100 ms to about 25 ms."""
+    about 100 ms to about 25 ms. And the C allocator gives freed memory back (allocator)."""
     gc.collect()
     gc.freeze()
+    allocator.tune()
 
 
 def startup_message(settings: Settings) -> str:
@@ -74,22 +70,6 @@ def startup_message(settings: Settings) -> str:
         lines += ["", f"Students on the same network open {lan[0]} or scan:",
                   qr_terminal(lan[0])]
     return "\n".join(lines)
-
-
-def server_class():
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """Ends the endless event streams as soon as a shutdown is asked for, so that the
-        server does not wait for viewers to leave before it checkpoints and exits."""
-
-        def handle_exit(self, sig, frame) -> None:
-            on_exit = getattr(self.config.app.state, "on_exit", None)
-            if on_exit is not None:
-                on_exit()
-            super().handle_exit(sig, frame)
-
-    return Server
 
 
 if __name__ == "__main__":

@@ -27,12 +27,34 @@ class Settings:
     max_neurons_per_layer: int = 64
     max_samples: int = 10_000
     max_epochs_per_run: int = 1_000_000
-    max_iterations_per_step: int = 100_000
     max_boundary_resolution: int = 200
     max_grid_values: int = 1_000_000  # values of one boundary answer or frame, all neurons
     max_body_bytes: int = 2_000_000
-    max_networks_in_memory: int = 500
     max_concurrent_runs: int = 4
+
+    # Budgets: what one request, run, stream, network or client may cost (docs/RELIABILITY.md,
+    # "Budgets"; work in multiply-adds, priced by backend/services/costs.py). Also in the catalog.
+    max_request_work: int = 2_000_000_000  # one request's arithmetic (a step, a boundary...)
+    max_answer_bytes: int = 8_000_000  # one answer's JSON (forward, backward, predict)
+    max_step_seconds: float = 3.0  # a step that runs longer ends there (its work is kept)
+    heavy_requests: int = 2  # requests over a tenth of the work budget computing at once
+    heavy_wait_seconds: float = 10.0  # how long one waits for its turn before a 503
+    max_queued_runs: int = 64  # runs queued or training, all networks together
+    run_slice_seconds: float = 0.25  # a run trains this long, then the next one has its turn
+    max_large_runs: int = 1  # runs of large layers (NumPy, the interpreter lock) at once
+    max_frame_work_per_second: int = 2_000_000_000  # drawing one network's stream frames
+    max_frame_bytes_per_second: int = 4_000_000  # one network's progress frames, per viewer
+    max_memory_bytes: int = 1_000_000_000  # networks in memory, all together
+    max_network_bytes: int = 50_000_000  # one network in memory (data, buffers, history)
+    max_store_bytes: int = 2_000_000_000  # the SQLite file
+    max_creates_per_client_per_hour: int = 600  # networks made (create, import, fork)
+    prune_idle_days: float = 30.0  # networks unused this long leave the store
+    prune_replaced_days: float = 2.0  # networks replaced by their owner, unused this long
+    max_connections: int = 1_000  # open connections, all clients together
+    max_connections_per_client: int = 250  # open connections of one client address
+    request_head_seconds: float = 5.0  # a connection's request line and headers arrive in time
+    idle_connection_seconds: float = 5.0  # a kept-alive connection waits this long for more
+    allowed_hosts: str = ""  # host names served besides localhost and IP addresses (a,b,...)
 
     # Background training and streams.
     checkpoint_seconds: float = 2.0
@@ -61,19 +83,38 @@ class Settings:
     def with_overrides(self, **overrides) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
-    def limits(self) -> dict[str, int]:
+    def limits(self) -> dict[str, int | float]:
         return {
             "hidden_layers": self.max_hidden_layers,
             "neurons_per_layer": self.max_neurons_per_layer,
             "samples": self.max_samples,
             "epochs_per_run": self.max_epochs_per_run,
-            "iterations_per_step": self.max_iterations_per_step,
             "boundary_resolution": self.max_boundary_resolution,
             "grid_values": self.max_grid_values,
             "body_bytes": self.max_body_bytes,
-            "networks_in_memory": self.max_networks_in_memory,
             "concurrent_runs": self.max_concurrent_runs,
+            "request_work": self.max_request_work,
+            "answer_bytes": self.max_answer_bytes,
+            "step_seconds": self.max_step_seconds,
+            "queued_runs": self.max_queued_runs,
+            "large_runs": self.max_large_runs,
+            "run_slice_seconds": self.run_slice_seconds,
+            "frame_work_per_second": self.max_frame_work_per_second,
+            "frame_bytes_per_second": self.max_frame_bytes_per_second,
+            "memory_bytes": self.max_memory_bytes,
+            "network_bytes": self.max_network_bytes,
+            "store_bytes": self.max_store_bytes,
+            "creates_per_client_per_hour": self.max_creates_per_client_per_hour,
+            "prune_idle_days": self.prune_idle_days,
+            "prune_replaced_days": self.prune_replaced_days,
+            "connections": self.max_connections,
+            "connections_per_client": self.max_connections_per_client,
         }
+
+    @property
+    def host_names(self) -> list[str]:
+        """The host names of ``allowed_hosts``, lower case."""
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
 
 
 def _parse(raw: str, kind: type, name: str):

@@ -60,7 +60,8 @@ def test_docker_runs_the_command_the_tests_start():
 def test_page_loads_in_chromium_without_errors(live_server, page, output_dir):
     page.goto(live_server.url + "/")
     # The page says "server ok" once /api/health answers, then "live" once its stream is open.
-    page.wait_for_function("document.getElementById('server-status').dataset.status === 'live'")
+    page.wait_for_function(
+        "() => document.getElementById('server-status').dataset.status === 'live'")
     page.screenshot(path=str(output_dir / "foundation.png"))
     assert page.console_errors == []
 

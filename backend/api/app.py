@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
 
 from backend import __version__
 from backend.api import errors
 from backend.api.deps import Services
+from backend.api.gate import WorkGate
+from backend.api.guards import HeadAsGet, HostAllowList, SecurityHeaders
 from backend.api.limits import BodySizeLimit
-from backend.api.routes import catalog, health, networks, share, steps, training
+from backend.api.routes import catalog, docs, health, networks, share, steps, training
 from backend.core import kernel
+from backend.services.budgets import Budgets
 from backend.services.networks import NetworkService
 from backend.services.store import Store
 from backend.services.training import TrainingService
 from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,21 +40,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         kernel.warm_up()
         store = Store(settings.db)
-        network_service = NetworkService(store, settings.max_networks_in_memory,
-                                         loop=asyncio.get_running_loop())
+        network_service = NetworkService(store, settings, loop=asyncio.get_running_loop())
         training_service = TrainingService(settings, network_service)
-        app.state.services = Services(settings, network_service, training_service)
+        stopping = threading.Event()
+        app.state.services = Services(settings, network_service, training_service,
+                                      Budgets(settings),
+                                      WorkGate(settings.heavy_requests,
+                                               settings.heavy_wait_seconds), stopping)
 
         def on_exit() -> None:
-            """Stop the runs (each saves a checkpoint) and end every stream."""
+            """Stop the runs and long steps (each saves what it did), end every stream."""
+            stopping.set()
             training_service.shutdown()
             for entry in network_service.entries():
                 entry.channel.close()
 
         app.state.on_exit = on_exit
+        pruning = asyncio.create_task(prune_now_and_then(network_service))
         try:
             yield
         finally:
+            pruning.cancel()
             on_exit()
             store.close()
 
@@ -52,19 +69,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Build, train and inspect perceptrons and multi-layer networks. "
                     "See docs/API.md for the shapes of the answers.",
-        lifespan=lifespan,
+        lifespan=lifespan, docs_url=None, redoc_url=None,
     )
     errors.install(app)
     for module in (health, catalog, share):
         app.include_router(module.router, prefix="/api")
     for module in (networks, steps, training):
         app.include_router(module.router, prefix="/api", responses=errors.RESPONSES)
+    docs.install(app)
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=frontend, html=True),
                                            name="frontend"))
+    # The last added runs first: the Host is checked before anything else is done.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HostAllowList, names=settings.host_names)
     return app
+
+
+async def prune_now_and_then(network_service: NetworkService) -> None:
+    """Networks nobody has used for long leave the store: at start, then every hour."""
+    while True:
+        try:
+            pruned = await run_in_threadpool(network_service.prune)
+            if pruned:
+                log.info("pruned %d network(s) unused for long from the store", pruned)
+        except Exception:
+            log.exception("pruning the store failed")
+        await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 
 class PageMount(Mount):

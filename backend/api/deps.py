@@ -8,13 +8,17 @@ from the store, goes to a thread only when it has to.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from backend.services.networks import Entry, Forbidden, NetworkService
+from backend.api.gate import WorkGate
+from backend.services.budgets import Budgets
+from backend.services.errors import Forbidden
+from backend.services.networks import Entry, NetworkService
 from backend.services.training import TrainingService
 from backend.settings import Settings
 
@@ -24,6 +28,9 @@ class Services:
     settings: Settings
     networks: NetworkService
     training: TrainingService
+    budgets: Budgets
+    gate: WorkGate
+    stopping: threading.Event  # set when the server shuts down: long requests end early
 
 
 async def get_services(request: Request) -> Services:

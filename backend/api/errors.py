@@ -12,7 +12,15 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from backend.core.training import CannotLearn, Diverged, StepOrderError
-from backend.services.networks import Conflict, Forbidden, LimitExceeded, NotFound
+from backend.services.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    LimitExceeded,
+    NotFound,
+    TooLarge,
+    TooManyRequests,
+)
 
 STATUS = [
     (NotFound, 404),
@@ -21,8 +29,11 @@ STATUS = [
     (CannotLearn, 409),
     (Diverged, 409),  # the update was refused; the weights are those from before it
     (Conflict, 409),
+    (TooLarge, 413),  # more work or a larger answer than one request may have
     (LimitExceeded, 422),
     (ValueError, 422),  # SpecError, TrainingError, NetworkError, DatasetError, FeatureError
+    (TooManyRequests, 429),
+    (Busy, 503),
 ]
 
 
@@ -38,6 +49,7 @@ class Problem(BaseModel):
 
     detail: str | list[FieldError]
     next_step: str | None = None  # a step out of order: the call that comes next
+    retry_after: int | None = None  # 429, 503: seconds to wait (also the Retry-After header)
 
 
 # Declared in the OpenAPI schema of the routes that can answer them, so that a client (and
@@ -50,8 +62,12 @@ RESPONSES = {
         (403, "A token that does not own this network"),
         (404, "No network with this id"),
         (409, "Not now: the network is training, a step is out of order, or it diverged"),
-        (413, "The request body is larger than the limit"),
+        (413, "The body is larger than the limit, or the work or answer asked for is more "
+              "than one request may have (the sentence says how much fits)"),
         (422, "A value, a shape or a combination that is not allowed"),
+        (429, "This client has made as many networks as one may in an hour (Retry-After)"),
+        (503, "No room now: memory, the run queue, the turns for heavy work or the store "
+              "(Retry-After)"),
     )
 }
 
@@ -84,7 +100,15 @@ async def _http_error(request: Request, exc: HTTPException):
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """Pydantic's 422 list, without echoing the input (it may be huge, or NaN)."""
+    """Pydantic's 422 list, without echoing the input (it may be huge, or NaN); a body that is
+    not JSON at all is a 400 with a sentence."""
+    broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if broken is not None:
+        where = (broken.get("ctx") or {}).get("error", "")
+        return JSONResponse({"detail": "The body is not valid JSON"
+                                       + (f" ({where})" if where else "")
+                                       + ": send UTF-8 JSON text, for example {}."},
+                            status_code=400)
     detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
               for e in exc.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
@@ -102,9 +126,13 @@ def _allowed_methods(request: Request) -> list[str]:
 def _handler(status: int):
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         body = {"detail": _sentence(str(exc))}
+        headers = {}
         if isinstance(exc, StepOrderError):
             body["next_step"] = exc.expected
-        return JSONResponse(body, status_code=status)
+        if isinstance(exc, Busy):
+            headers["Retry-After"] = str(exc.retry_after)
+            body["retry_after"] = exc.retry_after
+        return JSONResponse(body, status_code=status, headers=headers)
 
     return handle
 

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 from backend.core.activations import ACTIVATIONS
 from backend.core.datasets import BUILTINS
 from backend.core.features import FEATURES
+from backend.core.history import HISTORY_POINTS
 from backend.core.network import INIT_SCHEMES
 from backend.core.training import BATCH_MODES, REGULARIZATIONS, RULES
 
@@ -226,29 +235,67 @@ class DataDocument(Body):
 MAX_COUNT = 2**53  # epochs, iterations: exact in a JavaScript number
 
 
-class RngDocument(BaseModel):
-    """The random generator's saved state (NumPy's), bounded where NumPy would overflow."""
+def _whole_128(value):
+    """A 128-bit whole number as exports write it (decimal digits), or as a number."""
+    digits = isinstance(value, str) and value.isdigit() and len(value) <= 39
+    if digits or isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**128:
+        raise ValueError("must be a whole number from 0 to 2^128 - 1 (decimal digits)")
+    return str(value)
 
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
-    has_uint32: StrictInt | None = Field(None, ge=0, le=1)
-    uinteger: StrictInt | None = Field(None, ge=0, le=2**32 - 1)
+Whole128 = Annotated[str | int | float, BeforeValidator(_whole_128)]
 
 
-class TrainingDocument(BaseModel):
+class PcgState(Body):
+    state: Whole128
+    inc: Whole128
+
+
+class RngDocument(Body):
+    """The random generator's saved state (NumPy's PCG64), every number within its range."""
+
+    bit_generator: Literal["PCG64"]
+    state: PcgState
+    has_uint32: StrictInt = Field(ge=0, le=1)
+    uinteger: StrictInt = Field(ge=0, le=2**32 - 1)
+
+
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+Metric = Annotated[StrictFloat, Field(ge=-1e300, le=1e300)] | None
+
+
+class HistoryDocument(Body):
+    """An export's loss history: at most as many points as the server keeps."""
+
+    stride: StrictInt = Field(ge=1, le=MAX_COUNT)
+    max_points: StrictInt = Field(ge=2, le=HISTORY_POINTS)
+    min_stride: StrictInt | None = Field(None, ge=1, le=MAX_COUNT)
+    epoch: list[Count] = Field(max_length=HISTORY_POINTS)
+    iteration: list[Count] = Field(max_length=HISTORY_POINTS)
+    train_loss: list[Metric] = Field(max_length=HISTORY_POINTS)
+    test_loss: list[Metric] = Field(max_length=HISTORY_POINTS)
+    train_accuracy: list[Metric] = Field(max_length=HISTORY_POINTS)
+    test_accuracy: list[Metric] = Field(max_length=HISTORY_POINTS)
+    errors: list[Count | None] | None = Field(None, max_length=HISTORY_POINTS)
+
+
+class TrainingDocument(Body):
     """An export's counters and history. The core checks how they fit together; the numbers
     are bounded here so that none can overflow the core's integers."""
 
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)  # "config": the spec's
 
     epoch: StrictInt = Field(ge=0, le=MAX_COUNT)
     iteration: StrictInt = Field(ge=0, le=MAX_COUNT)
-    cursor: StrictInt | None = Field(None, ge=0, le=MAX_POINTS)
+    cursor: StrictInt = Field(0, ge=0, le=MAX_POINTS)
     order: list[Annotated[StrictInt, Field(ge=0, lt=MAX_POINTS)]] | None = Field(
         None, max_length=MAX_POINTS)
-    epoch_errors: StrictInt | None = Field(None, ge=0, le=MAX_COUNT)
+    epoch_errors: StrictInt = Field(0, ge=0, le=MAX_COUNT)
     last_epoch_errors: StrictInt | None = Field(None, ge=0, le=MAX_COUNT)
-    rng: RngDocument | None = None
+    rng: RngDocument
+    history: HistoryDocument
 
 
 class ImportBody(BaseModel):
@@ -266,4 +313,4 @@ class ImportBody(BaseModel):
         return {"format": self.format, "spec": self.spec.model_dump(exclude_none=True),
                 "data": self.data.model_dump(), "layers": [layer.model_dump()
                                                            for layer in self.layers],
-                "training": self.training.model_dump(exclude_unset=True)}
+                "training": self.training.model_dump()}

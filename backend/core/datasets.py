@@ -356,6 +356,29 @@ def from_points(points: object, task: str | None = None,
     return _frozen(x, labels, REGRESSION, 0, domain)
 
 
+def restored(points: object, task: object, classes: object, domain: object) -> Dataset:
+    """A saved dataset (an export's), checked as strictly as the user's own points: finite
+    rows, a plane with lo < hi, and labels that are what the task and its classes say."""
+    rows = _rows(points)
+    domain = _checked_domain(domain)
+    if task not in TASKS:
+        raise DatasetError(f"task must be {' or '.join(TASKS)}; got {reprlib.repr(task)}")
+    labels = rows[:, 2]
+    if task == REGRESSION:
+        if classes != 0:
+            raise DatasetError(f"a regression dataset has 0 classes; got {classes!r}")
+        return _frozen(rows[:, :2], labels, REGRESSION, 0, domain)
+    if not (isinstance(classes, int) and 2 <= classes <= MAX_CLASSES):
+        raise DatasetError(f"a classification dataset has 2 to {MAX_CLASSES} classes; got "
+                           f"{reprlib.repr(classes)}")
+    wrong = np.flatnonzero((labels != np.round(labels)) | (labels < 0) | (labels >= classes))
+    if wrong.size:
+        i = wrong[0]
+        raise DatasetError(f"points[{i}] has label {labels[i]:g}; with {classes} classes a label "
+                           f"is a class index from 0 to {classes - 1}")
+    return _frozen(rows[:, :2], labels, CLASSIFICATION, classes, domain)
+
+
 # --- train/test split ------------------------------------------------------------------------
 
 # The split draws from a stream of its own: were it default_rng(seed), with the same seed as

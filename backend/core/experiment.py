@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.core.activations import get_activation
-from backend.core.datasets import Dataset, from_points, make_dataset, split
+from backend.core.datasets import Dataset, from_points, make_dataset, restored, split
 from backend.core.features import feature_matrix
-from backend.core.network import Network, forward, forward_columns
+from backend.core.memory import nbytes
+from backend.core.network import BLOCK, Network, forward_columns, forward_output
 from backend.core.spec import SpecError, normalize_spec
 from backend.core.targets import Targets
 from backend.core.training import Trainer, TrainingConfig
@@ -48,7 +49,7 @@ class Experiment:
             self.targets, training_config(spec), seed=spec["init"]["seed"],
         )
         self._grid_inputs: dict[int, np.ndarray] = {}  # per resolution: a^0 over the grid
-        self._grid_buffers: dict[tuple[int, int], list[np.ndarray]] = {}  # per net and R
+        self._grid_buffers: dict[tuple, list] = {}  # per network copy, R and layers kept
 
     @classmethod
     def create(cls, body: dict | None = None) -> Experiment:
@@ -124,7 +125,7 @@ class Experiment:
         this network (other weights, the same shape) to draw instead, with buffers of its own,
         so that another thread can draw it while this one trains."""
         net = net or self.net
-        a = self._grid_layers(resolution, net)
+        r = neuron_resolution or resolution
 
         def grids(values: np.ndarray, r: int) -> np.ndarray:
             g = values.reshape(len(values), r, r)
@@ -134,18 +135,22 @@ class Experiment:
             g.flags.writeable = False
             return g
 
+        every = self._grid_layers(r, net, every_layer=True) if neurons else None
+        output = every[-1] if every is not None and r == resolution else \
+            self._grid_layers(resolution, net, every_layer=False)[-1]
         result = {"resolution": resolution, "domain": self.data.dataset.domain,
-                  "output": grids(a[-1], resolution), "neurons": None}
+                  "output": grids(output, resolution), "neurons": None}
         if neurons:
-            r = neuron_resolution or resolution
-            b = a if r == resolution else self._grid_layers(r, net)
-            result["neurons"] = [grids(ak, r) for ak in b]
+            result["neurons"] = [grids(ak, r) for ak in every]
             result["neuron_resolution"] = r
         return result
 
-    def _grid_layers(self, resolution: int, net: Network) -> list[np.ndarray]:
-        """Every layer's a^k over the grid, one row per neuron, into buffers kept for the next
-        frame (a^0, the grid's input features, shared by every copy of the network)."""
+    def _grid_layers(self, resolution: int, net: Network, every_layer: bool) -> list:
+        """a^k over the grid, one row per neuron, into buffers kept for the next frame (a^0,
+        the grid's input features, shared by every copy of the network). Without
+        ``every_layer`` only the output is kept (the other entries are None), computed
+        BLOCK points at a time: the hidden layers' values over a fine grid of a wide
+        network would take far more memory than the picture."""
         a0 = self._grid_inputs.get(resolution)
         if a0 is None:
             if len(self._grid_inputs) >= 2:
@@ -153,21 +158,54 @@ class Experiment:
             a0 = np.ascontiguousarray(self.inputs(self.grid_points(resolution)).T)
             a0.flags.writeable = False
             self._grid_inputs[resolution] = a0
-        key = (id(net), resolution)
+        key = (id(net), resolution, every_layer)
         buffers = self._grid_buffers.get(key)
         if buffers is None or buffers[0] is not a0 or \
-                [len(b) for b in buffers[1:]] != net.sizes[1:]:
+                [len(b) for b in buffers[1:] if b is not None] != \
+                (net.sizes[1:] if every_layer else net.sizes[-1:]):
             if len(self._grid_buffers) >= 4:
                 self._grid_buffers.clear()
-            buffers = [a0] + [np.empty((p, a0.shape[1])) for p in net.sizes[1:]]
+            points = a0.shape[1]
+            buffers = [a0] + [np.empty((p, points)) if every_layer or k == net.depth else None
+                              for k, p in enumerate(net.sizes[1:], start=1)]
             self._grid_buffers[key] = buffers
         with np.errstate(all="ignore"):
-            return forward_columns(net, a0, buffers)
+            if every_layer:
+                return forward_columns(net, a0, buffers)
+            return self._grid_output(net, a0, buffers)
+
+    def _grid_output(self, net: Network, a0: np.ndarray, buffers: list) -> list:
+        points = a0.shape[1]
+        scratch = [None] + [np.empty(p * min(BLOCK, points)) for p in net.sizes[1:]]
+        for start in range(0, points, BLOCK):
+            cols = min(BLOCK, points - start)
+            out = [None] + [flat[:p * cols].reshape(p, cols)
+                            for p, flat in zip(net.sizes[1:], scratch[1:], strict=True)]
+            forward_columns(net, a0[:, start:start + cols], out)
+            buffers[-1][:, start:start + cols] = out[-1]
+        return buffers
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         with np.errstate(all="ignore"):
-            yhat = forward(self.net, self.inputs(x)).output
+            yhat = forward_output(self.net, self.inputs(x))
         return yhat, self.targets.classify(yhat)
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def memory(self) -> dict[str, int]:
+        """Bytes held, by part: parameters, data, buffers, grids (the boundary's, kept for
+        the next frame) and history."""
+        ds = self.data.dataset
+        parts = self.trainer.memory()
+        parts["data"] += nbytes(ds.x, ds.y, self.data.train, self.data.test)
+        parts["grids"] = nbytes(self._grid_inputs, self._grid_buffers)
+        return parts
+
+    def drop_caches(self) -> None:
+        """Let go of everything kept only to be faster next time: grids and workspaces."""
+        self._grid_inputs.clear()
+        self._grid_buffers.clear()
+        self.trainer.drop_caches()
 
     # -- plain-dict serialisation ---------------------------------------------------------
 
@@ -209,11 +247,7 @@ class Experiment:
     def _from_dict(cls, saved: dict) -> Experiment:
         spec = normalize_spec(saved["spec"])
         d = saved["data"]
-        points = np.asarray(d["points"], dtype=np.float64).reshape(-1, 3)
-        if not np.isfinite(points).all():
-            raise SpecError("the document's points must be finite numbers")
-        dataset = Dataset(points[:, :2].copy(), points[:, 2].copy(), d["task"],
-                          int(d["classes"]), (tuple(d["domain"][0]), tuple(d["domain"][1])))
+        dataset = restored(d["points"], d["task"], d["classes"], d["domain"])
         data = Data(dataset, np.asarray(d["train"], np.int64), np.asarray(d["test"], np.int64))
         _check_split(data)
         net = Network(_sizes(spec, dataset), spec["activations"], saved["layers"])
@@ -261,5 +295,9 @@ def _sizes(spec: dict, dataset: Dataset) -> list[int]:
 def _check_split(data: Data) -> None:
     n = len(data.dataset.x)
     for name, idx in (("train", data.train), ("test", data.test)):
-        if idx.size and (idx.min() < 0 or idx.max() >= n):
+        if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= n)):
             raise SpecError(f"data.{name} holds an index outside the {n} points")
+    both = np.concatenate([data.train, data.test])
+    if np.unique(both).size != both.size:
+        raise SpecError("data.train and data.test must name each point at most once, in one "
+                        "of the two sets")

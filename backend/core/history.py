@@ -13,13 +13,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+HISTORY_POINTS = 1000  # points a history keeps (thinned evenly past that)
 # errors: the perceptron rule's misclassified samples during the epoch (None otherwise).
 COLUMNS = ("epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
            "errors")
 
 
 class History:
-    def __init__(self, max_points: int = 1000, min_stride: int = 1):
+    def __init__(self, max_points: int = HISTORY_POINTS, min_stride: int = 1):
         self.max_points = max(2, max_points)
         self.min_stride = max(1, min_stride)
         self.clear()
@@ -62,6 +63,15 @@ class History:
                 "min_stride": self.min_stride,
                 **{name: list(values) for name, values in self.columns.items()}}
 
+    def nbytes(self) -> int:
+        """About the bytes held: a Python float or int and its list slot per value (32), and
+        the encodings kept by :meth:`derived`."""
+        kept = sum(len(v) for v in self._derived.values() if isinstance(v, str | bytes))
+        return len(self) * len(COLUMNS) * 32 + kept
+
+    def drop_caches(self) -> None:
+        self._derived.clear()
+
     def derived(self, name: str, compute: Callable[[History], Any]) -> Any:
         """``compute(self)``, kept until the history changes. A history changes only at the
         end of an epoch, but it is encoded on every save and shown on every page refresh."""
@@ -75,18 +85,42 @@ class History:
                                                          separators=(",", ":")))
 
     @classmethod
-    def from_dict(cls, saved: dict) -> History:
-        history = cls(int(saved["max_points"]), int(saved.get("min_stride", 1)))
-        history.stride = int(saved["stride"])
+    def from_dict(cls, saved: dict, max_points: int | None = None) -> History:
+        """A saved history, checked: whole counts in epoch and iteration (increasing), numbers
+        or null elsewhere, no more points than it may keep (``max_points``, if given: a
+        history saved with a larger one is refused)."""
+        kept = _count(saved["max_points"], "max_points", minimum=2)
+        if max_points is not None and kept > max_points:
+            raise ValueError(f"the history keeps at most {max_points} points; got max_points "
+                             f"{kept}")
+        history = cls(kept, _count(saved.get("min_stride", 1), "min_stride", minimum=1))
+        history.stride = _count(saved["stride"], "stride", minimum=1)
         length = len(saved["epoch"])
         history.columns = {name: list(saved[name]) if name in saved or name != "errors"
                            else [None] * length for name in COLUMNS}
         lengths = {len(values) for values in history.columns.values()}
-        if history.stride < 1 or len(lengths) != 1:
-            raise ValueError("the history's columns must have the same length and its "
-                             "stride be at least 1")
+        if len(lengths) != 1:
+            raise ValueError("the history's columns must have the same length")
+        if length > history.max_points:
+            raise ValueError(f"the history holds {length} points, more than its max_points "
+                             f"({history.max_points})")
+        for name in ("epoch", "iteration"):
+            values = history.columns[name]
+            for v in values:
+                _count(v, f"history's {name}", minimum=0)
+            if any(b < a for a, b in zip(values, values[1:], strict=False)):
+                raise ValueError(f"the history's {name} must never decrease")
         for name in COLUMNS[2:]:
-            if any(v is not None and not isinstance(v, int | float)
+            if any(v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
+                                      or not math.isfinite(v))
                    for v in history.columns[name]):
-                raise ValueError(f"the history's {name} must hold numbers or null")
+                raise ValueError(f"the history's {name} must hold finite numbers or null")
         return history
+
+
+def _count(value, name: str, minimum: int) -> int:
+    """A whole number (not a bool, not a float) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}; got "
+                         f"{value!r:.40}")
+    return value

@@ -185,6 +185,13 @@ class Pass:
         """yhat = a^l."""
         return self.a[-1]
 
+    def head(self, m: int) -> Pass:
+        """The same workspace for a batch of only its first m samples (views, no copies)."""
+        def rows(arrays):
+            return [None if v is None else v[:m] for v in arrays]
+        return Pass(a=rows(self.a), n=rows(self.n), fdot=rows(self.fdot), s=rows(self.s),
+                    gW=self.gW, gb=self.gb, g=self.g)
+
 
 def forward(net: Network, x: np.ndarray, ws: Pass | None = None) -> Pass:
     """Step 1: ``a^0 = x``, ``n^k = W^k a^(k-1) + b^k``, ``a^k = f^k(n^k)`` for k = 1..l."""
@@ -203,6 +210,26 @@ def forward(net: Network, x: np.ndarray, ws: Pass | None = None) -> Pass:
         ws.n[k] += layer.b
         layer.activation.f(ws.n[k], out=ws.a[k])
     return ws
+
+
+BLOCK = 512  # samples through the network at once where only the output is kept
+
+
+def forward_output(net: Network, x: np.ndarray, out: np.ndarray | None = None,
+                   ws: Pass | None = None) -> np.ndarray:
+    """yhat = a^l for any number of samples, BLOCK at a time: the memory of one block's
+    values in every layer, not of every sample's (a million points of a wide network would
+    need gigabytes at once). ``ws``: a forward-only workspace of at most BLOCK rows to reuse."""
+    x = np.asarray(x, dtype=np.float64)
+    m = len(x)
+    out = np.empty((m, net.sizes[-1])) if out is None else out
+    if ws is None or len(ws.a[0]) < min(m, BLOCK):
+        ws = Pass.allocate(net, max(1, min(m, BLOCK)), forward_only=True)
+    for start in range(0, m, BLOCK):
+        rows = min(BLOCK, m - start)
+        block = ws if rows == len(ws.a[0]) else ws.head(rows)
+        out[start:start + rows] = forward(net, x[start:start + rows], block).output
+    return out
 
 
 def forward_columns(net: Network, a0_columns: np.ndarray, out: list[np.ndarray]) -> list:

@@ -15,12 +15,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from backend.core import kernel
-from backend.core.history import History
+from backend.core.history import HISTORY_POINTS, History
+from backend.core.memory import nbytes
 from backend.core.network import (
+    BLOCK,
     Network,
     Pass,
     backward,
     forward,
+    forward_output,
     gradients,
     mse,
     parameter_views,
@@ -131,10 +134,11 @@ EVALUATED_SAMPLES_PER_EPOCH = 2048
 # products, NumPy's with its calls, a dozen microseconds per layer (measured crossover).
 COMPILED_MAX_PRODUCTS = 4096
 FOREVER = 2**62  # iterations: "to the end of the epoch"
+STEP_ITERATIONS = 256  # a step asks whether to stop at least this often
 # A run hands the compiled loop as many whole epochs as take about this long (the interpreter
 # lock is free meanwhile); calls handed over by other requests wait that long at most.
 CHUNK_SECONDS = 0.005
-CHUNK_MAX_ORDERS = 2**20  # epochs x samples of one chunk's shuffled orders
+CHUNK_MAX_ORDERS = 2**16  # epochs x samples of one chunk's shuffled orders (512 kB)
 
 
 def evaluation_stride(samples: int) -> int:
@@ -168,7 +172,7 @@ class Trainer:
     """
 
     def __init__(self, net: Network, train_a0, train_y, test_a0, test_y, targets: Targets,
-                 config: TrainingConfig, seed: int = 0, history_points: int = 1000):
+                 config: TrainingConfig, seed: int = 0, history_points: int = HISTORY_POINTS):
         self.net = net
         self.train_a0 = np.ascontiguousarray(train_a0, dtype=np.float64)
         self.train_y = np.ascontiguousarray(train_y, dtype=np.float64)
@@ -180,8 +184,10 @@ class Trainer:
         self.config = config
         self.warnings = config.check(net)
         self._evaluated: tuple[int, dict] = (-1, {})
-        self._evaluation_passes: dict[str, Pass] = {}
-        self._workspaces: dict[int, Pass] = {}  # per batch size
+        self._evaluation_outputs: dict[str, np.ndarray] = {}
+        self._evaluation_pass: Pass | None = None
+        self._workspaces: dict[int, Pass] = {}  # per batch size (at most BLOCK)
+        self._batch_sum: np.ndarray | None = None  # the gradient of a batch over BLOCK samples
         self._compiled: dict[int, kernel.Workspace] = {}  # per batch size
         self._chunk: dict | None = None  # the compiled epochs' buffers
         self._weights = sum(p * q for q, p in zip(net.sizes[:-1], net.sizes[1:], strict=True))
@@ -221,6 +227,8 @@ class Trainer:
         self.warnings = config.check(self.net)
         self.config = config
         self.abandon_batch()
+        self._workspaces.clear()  # sized for the old batch
+        self._compiled.clear()
 
     @property
     def pending_batch(self) -> np.ndarray | None:
@@ -264,12 +272,14 @@ class Trainer:
                 metrics[f"{name}_loss"] = None
                 metrics[f"{name}_accuracy"] = None
                 continue
-            ws = self._evaluation_passes.get(name)
-            if ws is None:  # kept: a large set would otherwise allocate megabytes each time
-                ws = self._evaluation_passes[name] = Pass.allocate(self.net, len(a0), True)
-                ws.a[0] = a0
+            yhat = self._evaluation_outputs.get(name)
+            if yhat is None:  # kept: the outputs of a set, a block of samples at a time
+                yhat = self._evaluation_outputs[name] = np.empty_like(y)
+            if self._evaluation_pass is None:
+                self._evaluation_pass = Pass.allocate(
+                    self.net, min(BLOCK, max(len(self.train_a0), len(self.test_a0))), True)
             with np.errstate(all="ignore"):
-                yhat = forward(self.net, a0, ws).output
+                forward_output(self.net, a0, yhat, self._evaluation_pass)
                 metrics[f"{name}_loss"] = mse(y, yhat)
             metrics[f"{name}_accuracy"] = self.targets.accuracy(yhat, y)
         return metrics
@@ -356,7 +366,7 @@ class Trainer:
         if self.order is None:
             self._begin_epoch()
         m = self.batch_length
-        if not self._compiled_fits(m):
+        if not self.compiled_fits(m):
             self._iterate()
             return 1
         ws = self._compiled.get(m) or self._compiled_workspace(m)
@@ -375,9 +385,9 @@ class Trainer:
     def _compiled_epochs_fit(self) -> bool:
         """Whole epochs can go to the compiled loop: small layers, at the start of an epoch."""
         return (self.order is None and self.cursor == 0
-                and self._compiled_fits(self.batch_length))
+                and self.compiled_fits(self.batch_length))
 
-    def _compiled_fits(self, m: int) -> bool:
+    def compiled_fits(self, m: int) -> bool:
         """Batches of m samples go to the compiled loop: the products of a batch (m x the
         weights) are few enough per layer that NumPy's calls would cost more than they do."""
         return m * self._weights <= COMPILED_MAX_PRODUCTS * self.net.depth
@@ -468,21 +478,45 @@ class Trainer:
         x = self._epoch_a0[start:end]
         y = self._epoch_y[start:end]
         m = len(x)
-        ws = self._workspaces.get(m) or self._workspace(m)
-        ws.a[0] = x
+        if m <= BLOCK:
+            ws = self._workspaces.get(m) or self._workspace(m)
+            wrong = self._block_gradient(ws, x, y)
+            g = ws.g
+        else:  # a large batch a block at a time: its gradient is the sum of the blocks'
+            ws = self._workspaces.get(BLOCK) or self._workspace(BLOCK)
+            g = self._batch_sum
+            if g is None:
+                g = self._batch_sum = np.empty_like(self.net.theta)
+            g[...] = 0.0
+            wrong = 0
+            for start in range(0, m, BLOCK):
+                rows = min(BLOCK, m - start)
+                block = ws if rows == BLOCK else ws.head(rows)
+                wrong += self._block_gradient(block, x[start:start + rows],
+                                              y[start:start + rows])
+                g += ws.g
+        self._step_parameters(g, m)
+        self.epoch_errors += wrong
+        self._advance(m)
+
+    def _block_gradient(self, ws: Pass, x: np.ndarray, y: np.ndarray) -> int:
+        """Forward, backward and the summed gradient of samples x (targets y) into ws.g;
+        returns the perceptron's misclassified samples among them."""
+        ws.a[0] = x  # a view of the epoch's data: no copy
         forward(self.net, x, ws)
         wrong = self._backward(ws, y)
         gradients(self.net, ws, mean=False)
-        self._step_parameters(ws.g, m)
-        self.epoch_errors += wrong
-        self._advance(m)
+        return wrong
 
     def check_can_learn(self) -> None:
         if self.config.rule == "backprop" and frozen_depth(self.net) == self.net.depth:
             raise CannotLearn(self.warnings[0])
 
-    def step(self, iterations: int = 0, epochs: int = 0) -> None:
-        """``iterations`` whole iterations, or as many as finish ``epochs`` epochs."""
+    def step(self, iterations: int = 0, epochs: int = 0,
+             should_stop: Callable[[], bool] = lambda: False) -> bool:
+        """``iterations`` whole iterations, or as many as finish ``epochs`` epochs. Returns
+        False if ``should_stop()`` (asked between batches, every few hundred iterations at
+        most) ended it sooner; what was done is kept."""
         self.check_can_learn()
         if self.next_step != "forward":
             raise StepOrderError("a whole iteration", self.next_step,
@@ -491,20 +525,25 @@ class Trainer:
             if epochs:
                 target = self.epoch + epochs
                 while self.epoch < target:
-                    self._iterations(FOREVER)
+                    if should_stop():
+                        return False
+                    self._iterations(STEP_ITERATIONS)
             while iterations > 0:
-                iterations -= self._iterations(iterations)
+                if should_stop():
+                    return False
+                iterations -= self._iterations(min(iterations, STEP_ITERATIONS))
+        return True
 
     def run(self, epochs: int, should_stop: Callable[[], bool] = lambda: False,
             on_tick: Callable[[Trainer], None] | None = None, tick_seconds: float = 0.05,
-            max_epochs_per_second: float | None = None,
             between_epochs: Callable[[], None] | None = None) -> RunResult:
         """Train for ``epochs`` epochs or until converged, diverged or stopped.
 
-        ``on_tick`` is called about every ``tick_seconds`` (and never inside an epoch), so that
-        a caller can publish progress and save checkpoints without slowing the loop;
-        ``between_epochs`` after every epoch, or every few milliseconds' chunk of epochs of
-        the compiled loop (it must be quick).
+        ``should_stop`` is asked every few milliseconds: between chunks of whole epochs of the
+        compiled loop, or between iterations of a long epoch (a run stopped there goes on from
+        that batch next time). ``on_tick`` is called about every ``tick_seconds``, so that a
+        caller can publish progress and save checkpoints without slowing the loop;
+        ``between_epochs`` at each of those points (it must be quick).
         """
         start_epoch, start_iteration = self.epoch, self.iteration
 
@@ -519,48 +558,40 @@ class Trainer:
         if self.next_step != "forward":
             raise StepOrderError("a run", self.next_step,
                                  "finish the batch already begun step by step")
-        started = last_tick = time.perf_counter()
-
-        def tick(now: float) -> None:
-            nonlocal last_tick
-            if on_tick is not None and now - last_tick >= tick_seconds:
-                on_tick(self)
-                last_tick = now
-
+        last_tick = time.perf_counter()
         try:
             with np.errstate(all="ignore"):
                 chunk = 1
                 while self.epoch - start_epoch < epochs:
                     if should_stop():
                         return result("stopped", f"Stopped at epoch {self.epoch}.")
-                    if self._compiled_epochs_fit() and not max_epochs_per_second:
+                    if self._compiled_epochs_fit():
                         began = time.perf_counter()
                         done = self._epochs(min(chunk, epochs - (self.epoch - start_epoch)))
                         chunk = self._next_chunk(chunk, done, time.perf_counter() - began)
                     else:
-                        target = self.epoch + 1
-                        while self.epoch < target:
-                            self._iterations(FOREVER)
+                        self._iterations_for(CHUNK_SECONDS)
                     if self.converged:
                         return result("converged", self.converged_message())
                     if between_epochs is not None:
                         between_epochs()
                     now = time.perf_counter()
-                    # Slowed down to be watched: wait until this epoch is due, ticking
-                    # meanwhile so that frames, handed-over calls and stop requests flow.
-                    while max_epochs_per_second and not should_stop():
-                        due = (self.epoch - start_epoch) / max_epochs_per_second
-                        if due <= now - started:
-                            break
-                        time.sleep(min(due - (now - started), tick_seconds))
-                        now = time.perf_counter()
-                        tick(now)
-                    tick(now)
+                    if on_tick is not None and now - last_tick >= tick_seconds:
+                        on_tick(self)
+                        last_tick = now
         except Diverged as exc:
             return result("diverged", str(exc))
         if self.config.rule == "perceptron":
             return result("not_converged", self.not_converged_message(self.epoch - start_epoch))
         return result("finished", f"Finished {epochs} epoch(s) at epoch {self.epoch}.")
+
+    def _iterations_for(self, seconds: float) -> None:
+        """Iterations of this epoch for about ``seconds``, never past its end (at least one)."""
+        epoch, began = self.epoch, time.perf_counter()
+        while self.epoch == epoch:
+            self._iterations(FOREVER)
+            if time.perf_counter() - began >= seconds:
+                return
 
     def converged_message(self) -> str:
         return (f"Converged at epoch {self.epoch}: a whole epoch without a single error, so "
@@ -657,6 +688,32 @@ class Trainer:
         ws = self._workspaces[m] = Pass.allocate(self.net, m)
         return ws
 
+    # -- memory -----------------------------------------------------------------------------
+
+    def memory(self) -> dict[str, int]:
+        """Bytes held, by part: the parameters (with the update's vectors), the training and
+        test data as the network sees them, the workspaces kept between calls, the history."""
+        net = self.net
+        return {
+            "parameters": nbytes(net.theta, net.weight_mask, self._g, self._d,
+                                 self._theta_new, self._batch_sum),
+            "data": nbytes(self.train_a0, self.train_y, self.test_a0, self.test_y, self.order,
+                           self._epoch_a0, self._epoch_y),
+            "buffers": nbytes(self._workspaces, self._compiled, self._chunk,
+                              self._evaluation_pass, self._evaluation_outputs, self._pending),
+            "history": self.history.nbytes(),
+        }
+
+    def drop_caches(self) -> None:
+        """Let go of the workspaces kept between calls (made again when next needed)."""
+        self._workspaces.clear()
+        self._compiled.clear()
+        self._chunk = None
+        self._evaluation_pass = None
+        self._evaluation_outputs.clear()
+        self._batch_sum = None
+        self.history.drop_caches()
+
     # -- plain-dict serialisation ----------------------------------------------------------
 
     def counters(self) -> dict:
@@ -667,7 +724,7 @@ class Trainer:
             "order": None if self.order is None else self.order.tolist(),
             "epoch_errors": self.epoch_errors,
             "last_epoch_errors": self.last_epoch_errors,
-            "rng": self.rng.bit_generator.state,
+            "rng": rng_state(self.rng),
             "history": self.history.to_dict(),
             "config": asdict(self.config),
         }
@@ -686,8 +743,11 @@ class Trainer:
                 raise TrainingError("the epoch's order must be a permutation of the "
                                     f"{self.n_train} training samples")
         rng = np.random.default_rng()
-        rng.bit_generator.state = saved["rng"]
-        history = History.from_dict(saved["history"])
+        rng.bit_generator.state = restored_rng_state(saved["rng"])
+        history = History.from_dict(saved["history"], max_points=self.history.max_points)
+        if len(history) and (history.columns["epoch"][-1] > epoch
+                             or history.columns["iteration"][-1] > iteration):
+            raise TrainingError("the history cannot go past the epoch and iteration counters")
         self.epoch, self.iteration, self.cursor, self.order = epoch, iteration, cursor, order
         self.epoch_errors = int(saved["epoch_errors"])
         last = saved["last_epoch_errors"]
@@ -696,3 +756,29 @@ class Trainer:
         self._epoch_a0 = self._epoch_y = None
         if order is not None:
             self._arrange_epoch()
+
+
+# The generator's state holds 128-bit numbers; a document keeps them as decimal strings, which
+# every JSON reader keeps exactly (a JavaScript number keeps 53 bits).
+PCG_NUMBERS = ("state", "inc")
+
+
+def rng_state(rng: np.random.Generator) -> dict:
+    state = rng.bit_generator.state
+    return {**state, "state": {k: str(v) for k, v in state["state"].items()}}
+
+
+def restored_rng_state(saved: dict) -> dict:
+    """A saved state back as NumPy takes it: its numbers as written by :func:`rng_state`, or
+    as whole numbers (documents written before, or read by a program that made them floats)."""
+    numbers = {}
+    for key in PCG_NUMBERS:
+        value = saved["state"][key]
+        digits = isinstance(value, str) and value.isdigit()
+        if digits or isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**128:
+            raise TrainingError(f"the random generator's {key} must be a whole number from 0 "
+                                "to 2^128 - 1")
+        numbers[key] = value
+    return {**saved, "state": numbers}

@@ -15,37 +15,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend import allocator
 from backend.core.experiment import Experiment
-from backend.core.network import Network
-from backend.services import views
+from backend.services import costs, views
+from backend.services.errors import Busy, Conflict, Forbidden, NotFound, TooManyRequests
 from backend.services.jsontext import dumps
-from backend.services.store import Store, encode_with
+from backend.services.store import Store, encode_with, now_iso
 from backend.services.streams import Channel
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Forbidden(PermissionError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
-
-
-class LimitExceeded(ValueError):
-    pass
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+from backend.settings import Settings
 
 
 def hash_token(token: str) -> str:
@@ -80,7 +61,13 @@ class Mailbox:
     def waiting(self) -> bool:
         return not self._calls.empty()
 
+    def open(self) -> None:
+        """Take calls again (a run's next slice has begun)."""
+        with self._lock:
+            self._closed = False
+
     def drain(self, exp: Experiment, close: bool = False) -> None:
+        """Carry out the waiting calls; ``close``: refuse new ones first (they go elsewhere)."""
         with self._lock:
             if close:
                 self._closed = True
@@ -106,17 +93,21 @@ class _MailboxClosed(Exception):
 
 @dataclass
 class Run:
+    """A background run: its epochs, and where it is in them. Between two of its time slices
+    (``parked``) no thread trains it, and calls on its network are carried out at once."""
+
     epochs: int
     max_epochs_per_second: float | None
     stop: threading.Event = field(default_factory=threading.Event)
     mailbox: Mailbox = field(default_factory=Mailbox)
     finished: threading.Event = field(default_factory=threading.Event)
-    status: str = "queued"  # queued, training, then ending (the last save and events)
+    status: str = "queued"  # queued; training (on a thread) or parked; ending (its last save)
     cancelled: bool = False  # stopped while queued: it never ran
     stop_reason: str = "stopped"
-    frame_epoch: int = 0  # the epoch of the last progress frame
-    painting: Future | None = None  # the progress frame being drawn off the run's thread
-    painted: Network | None = None  # the copy of the network that frames are drawn from
+    done: int = 0  # epochs trained so far
+    started: float | None = None  # time.monotonic() of its first slice
+    last_checkpoint: float = 0.0
+    frames: Any = None  # the stream's pacing of its progress frames (services.training)
 
 
 @dataclass(eq=False)
@@ -132,10 +123,14 @@ class Entry:
     run: Run | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     last_used: float = field(default_factory=time.monotonic)
+    held: int = 0  # bytes in memory when last counted (services.networks.held_bytes)
 
     @property
     def status(self) -> str:
-        return "idle" if self.run is None or self.run.status == "ending" else self.run.status
+        """idle, queued or training (a run between its slices is training too)."""
+        if self.run is None or self.run.status == "ending":
+            return "idle"
+        return "queued" if self.run.status == "queued" else "training"
 
     def end_run(self, reason: str, message: str) -> dict:
         """Record how a run (or a step) ended, at the network's counters: the `last_run`."""
@@ -154,12 +149,13 @@ class Entry:
         while True:
             with self.lock:
                 run = self.run
-                if run is None or run.status == "queued":  # no thread owns it yet
+                if run is None or run.status in ("queued", "parked"):  # no thread owns it now
                     return fn(self.experiment)
             try:
                 return run.mailbox.call(fn)
-            except _MailboxClosed:
-                run.finished.wait(5)  # the run is ending: try again once it has
+            except _MailboxClosed:  # the run is parking (try again) or ending (wait for it)
+                if run.status == "ending":
+                    run.finished.wait(5)
 
     def document(self) -> dict:
         """What the store keeps (everything but the data, which is stored once)."""
@@ -172,22 +168,38 @@ class Entry:
 
 
 class NetworkService:
-    def __init__(self, store: Store, max_in_memory: int, loop=None):
+    """The networks: in memory while in use, within a budget of bytes, and in the store.
+
+    Every network's bytes are counted (its arrays, the events kept for its viewers and a fixed
+    overhead) after each call that may change them. Over the budget, the least recently used
+    networks first give up their caches (grids, workspaces: made again when needed), then
+    leave memory (never the store): idle ones first, then those only watched (their viewers'
+    streams end; the page reconnects and finds it again). Running networks stay; when they
+    alone fill the budget, a network that would need room is refused for now (Busy).
+    """
+
+    def __init__(self, store: Store, settings: Settings, loop=None):
         self.store = store
-        self.max_in_memory = max_in_memory
+        self.settings = settings
+        self.max_memory_bytes = settings.max_memory_bytes
         self.loop = loop
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
+        self._reclaiming = threading.Lock()
 
     # -- making and finding networks ------------------------------------------------------
 
-    def add(self, experiment: Experiment) -> tuple[Entry, str]:
-        """A new network with a fresh id and token, stored before this returns."""
+    def add(self, experiment: Experiment, client: str | None = None) -> tuple[Entry, str]:
+        """A new network with a fresh id and token, stored before this returns. ``client``:
+        the address it comes from, which may make only so many networks an hour."""
+        self.check_quotas(client)
         token = secrets.token_urlsafe(32)
         stamp = now_iso()
         entry = Entry(secrets.token_hex(16), hash_token(token), experiment, stamp, stamp,
                       Channel(self.loop))
-        self._save(entry, with_data=True)
+        entry.held = held_bytes(entry)
+        self.make_room(entry.held)
+        self._save(entry, with_data=True, client=client)
         self._remember(entry)
         return entry, token
 
@@ -217,11 +229,14 @@ class NetworkService:
         entry = Entry(network_id, token_hash, Experiment.from_dict(doc), created_at,
                       updated_at, Channel(self.loop), last_run=last_run,
                       replaced_by=doc.get("replaced_by"))
+        entry.held = held_bytes(entry)
+        self.make_room(entry.held)
         with self._lock:
             existing = self._entries.get(network_id)
             if existing is not None:  # loaded twice at once: keep the first
                 return existing
-            self._remember_locked(entry)
+            self._entries[network_id] = entry
+        self.store.touch(network_id)
         return entry
 
     def delete(self, entry: Entry) -> None:
@@ -229,6 +244,7 @@ class NetworkService:
             self._entries.pop(entry.id, None)
         self.store.delete(entry.id)
         entry.channel.close()
+        allocator.give_back()
 
     def entries(self) -> list[Entry]:
         with self._lock:
@@ -246,11 +262,16 @@ class NetworkService:
             except Exception:
                 entry.updated_at = before  # nothing changed
                 raise
+            finally:
+                entry.held = held_bytes(entry)
             self._save(entry)
             publish_snapshot(entry)
             return result
 
-        return entry.call(apply)
+        try:
+            return entry.call(apply)
+        finally:
+            self.reclaim()
 
     def replace(self, entry: Entry, successor: Entry) -> None:
         """Its owner moved on to ``successor``: viewers are sent there (a ``replaced`` event)
@@ -265,7 +286,114 @@ class NetworkService:
         entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor.id}))
 
     def read(self, entry: Entry, fn: Callable[[Experiment], Any]):
-        return entry.call(fn)
+        def look(exp: Experiment):
+            try:
+                return fn(exp)
+            finally:
+                entry.held = held_bytes(entry)
+
+        try:
+            return entry.call(look)
+        finally:
+            self.reclaim()
+
+    # -- the store's quotas -----------------------------------------------------------------
+
+    def check_quotas(self, client: str | None) -> None:
+        """Room in the store, and this client under its hourly number of new networks."""
+        s = self.settings
+        hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds")
+        made = self.store.created_by(client, hour_ago) if client is not None else 0
+        if made >= s.max_creates_per_client_per_hour:
+            raise TooManyRequests(
+                f"this address has made {made} networks in the last hour, as many as one "
+                f"client may (the teacher can raise PLAYGROUND_MAX_CREATES_PER_CLIENT_PER_HOUR)"
+                "; reuse a network (reset it, or PATCH its settings), or try again later",
+                retry_after=600)
+        size = self.store.size()
+        if size >= s.max_store_bytes:
+            raise Busy(f"the server's store is full ({_mb(size)} of {_mb(s.max_store_bytes)}):"
+                       f" networks unused for {s.prune_idle_days:g} days leave it on their own;"
+                       " delete networks you no longer need, or ask the teacher to raise "
+                       "PLAYGROUND_MAX_STORE_BYTES", retry_after=3600)
+
+    def prune(self) -> int:
+        """Delete from the store the networks nobody has used for a long while (none that is
+        in memory): unused for ``prune_idle_days``, or replaced by their owner and unused for
+        ``prune_replaced_days``. Returns how many."""
+        s = self.settings
+        now = datetime.now(UTC)
+
+        def before(days: float) -> str:
+            return (now - timedelta(days=days)).isoformat(timespec="milliseconds")
+
+        with self._lock:
+            keep = set(self._entries)
+        return self.store.prune(before(s.prune_idle_days), before(s.prune_replaced_days), keep)
+
+    # -- memory ---------------------------------------------------------------------------
+
+    def account(self, entry: Entry) -> None:
+        """Count the network's bytes again (by its owner: the thread that may touch it now),
+        then bring the total back within the budget."""
+        entry.held = held_bytes(entry)
+        self.reclaim()
+
+    @property
+    def held(self) -> int:
+        with self._lock:
+            return sum(e.held for e in self._entries.values())
+
+    def make_room(self, needed: int) -> None:
+        """Room for a network of ``needed`` bytes, or Busy if even letting go of every
+        network that can leave would not make it."""
+        self.reclaim(needed)
+        if self.held + needed > self.max_memory_bytes:
+            raise Busy(f"the server's memory for networks ({_mb(self.max_memory_bytes)}) is "
+                       f"taken by networks that are training or in use right now; this one "
+                       f"needs {_mb(needed)}. Try again in a minute, or stop a run",
+                       retry_after=30)
+
+    def reclaim(self, needed: int = 0) -> None:
+        """Within the budget again (with ``needed`` bytes to spare): caches first, then
+        networks leave memory, least recently used first."""
+        if self.held + needed <= self.max_memory_bytes:
+            return
+        with self._reclaiming:  # one thread reclaims at a time; the others find it done
+            try:
+                for step in (self._drop_caches, self._evict_unwatched, self._evict_watched):
+                    for entry in self._least_recently_used():
+                        if self.held + needed <= self.max_memory_bytes:
+                            return
+                        step(entry)
+            finally:
+                allocator.give_back()
+
+    def _least_recently_used(self) -> list[Entry]:
+        with self._lock:  # oldest first; a run's network stays
+            return [e for e in self._entries.values() if e.run is None]
+
+    def _drop_caches(self, entry: Entry) -> None:
+        with entry.lock:
+            if entry.run is None:  # nobody else touches it while the lock is held
+                entry.experiment.drop_caches()
+                entry.held = held_bytes(entry)
+
+    def _evict_unwatched(self, entry: Entry) -> None:
+        if entry.channel.viewers == 0:
+            self._evict(entry)
+
+    def _evict_watched(self, entry: Entry) -> None:
+        self._evict(entry)
+
+    def _evict(self, entry: Entry) -> None:
+        with entry.lock:
+            if entry.run is not None:
+                return
+            with self._lock:
+                if self._entries.get(entry.id) is entry:
+                    del self._entries[entry.id]
+            entry.channel.close()  # its viewers' streams end: they come back for it
 
     # -- saving ---------------------------------------------------------------------------
 
@@ -273,32 +401,33 @@ class NetworkService:
         entry.updated_at = now_iso()
         self._save(entry)
 
-    def _save(self, entry: Entry, with_data: bool = False) -> None:
+    def _save(self, entry: Entry, with_data: bool = False, client: str | None = None) -> None:
         # The history, most of the document, is encoded once per change, not once per save.
         text = encode_with(entry.document(), ("training", "history"),
                            entry.experiment.trainer.history.to_json())
         data = entry.experiment.data_dict() if with_data else None
         self.store.save(entry.id, entry.token_hash, text, entry.created_at, entry.updated_at,
-                        data=data)
+                        data=data, client=client)
 
     def _remember(self, entry: Entry) -> None:
         with self._lock:
-            self._remember_locked(entry)
+            self._entries[entry.id] = entry
 
-    def _remember_locked(self, entry: Entry) -> None:
-        self._entries[entry.id] = entry
-        self._evict_idle()
 
-    def _evict_idle(self) -> None:
-        """Leave memory (never the store) for the least recently used idle networks."""
-        excess = len(self._entries) - self.max_in_memory
-        for network_id in list(self._entries):
-            if excess <= 0:
-                return
-            entry = self._entries[network_id]
-            if entry.run is None and entry.channel.viewers == 0:
-                del self._entries[network_id]
-                excess -= 1
+def held_bytes(entry: Entry) -> int:
+    """What a network in memory holds: its arrays, the events kept for its viewers, the copy
+    of its weights that frames are drawn from, and its objects (a fixed overhead)."""
+    exp = entry.experiment
+    painted = 0
+    if entry.run is not None and entry.run.frames is not None and \
+            entry.run.frames.painted is not None:
+        painted = entry.run.frames.painted.theta.nbytes * 2
+    return (sum(exp.memory().values()) + entry.channel.nbytes + painted
+            + costs.ENTRY_OVERHEAD_BYTES)
+
+
+def _mb(count: int) -> str:
+    return f"{count / 1e6:.0f} MB"
 
 
 def _plausible_id(network_id: str) -> bool:

@@ -17,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
 
-Variant = Hashable  # None (no boundary) or (resolution, neurons)
+Variant = Hashable  # None (no boundary) or (resolution, neurons, neuron_resolution, encoding)
 
 KEEPALIVE_SECONDS = 15.0
 KEEPALIVE = b": ping\n\n"  # a comment line: keeps proxies and browsers from timing out
@@ -38,13 +38,19 @@ class Event:
     def payload(self, variant: Variant) -> bytes:
         return self.payloads.get(variant, self.payloads[None])
 
+    @property
+    def nbytes(self) -> int:
+        return sum(len(p) for p in self.payloads.values())
+
 
 class Channel:
     KEEP = 64  # events kept for viewers that are behind
+    KEEP_BYTES = 4_000_000  # and at most this many bytes of them (the newest is always kept)
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None):
         self._loop = loop
-        self._events: deque[Event] = deque(maxlen=self.KEEP)
+        self._events: deque[Event] = deque()
+        self._bytes = 0
         self._seq = itertools.count(1)
         self._last_seq = 0
         self._evicted = 0  # the newest event pushed out of the buffer (not a pruned frame)
@@ -58,10 +64,16 @@ class Channel:
         with self._lock:
             return sum(self._variants.values())
 
-    def wanted_variants(self) -> list[Variant]:
-        """The variants that at least one viewer follows right now."""
+    def viewers_by_variant(self) -> dict[Variant, int]:
+        """How many viewers follow each variant right now."""
         with self._lock:
-            return [v for v, count in self._variants.items() if count > 0 and v is not None]
+            return {v: count for v, count in self._variants.items() if count > 0}
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the events kept for viewers that are behind."""
+        with self._lock:
+            return self._bytes
 
     def publish(self, name: str, payloads: dict | str) -> None:
         """Add an event, JSON text per variant (from any thread); viewers are woken on the
@@ -74,10 +86,15 @@ class Channel:
             if name == "progress":  # only the newest frame is worth keeping (they are big)
                 kept = [e for e in self._events if e.name != "progress"]
                 if len(kept) != len(self._events):
-                    self._events = deque(kept, maxlen=self.KEEP)
-            if len(self._events) == self.KEEP:
-                self._evicted = self._events[0].seq  # a viewer still before it lost events
+                    self._events = deque(kept)
+                    self._bytes = sum(e.nbytes for e in kept)
             self._events.append(event)
+            self._bytes += event.nbytes
+            while len(self._events) > self.KEEP or (self._bytes > self.KEEP_BYTES
+                                                     and len(self._events) > 1):
+                oldest = self._events.popleft()  # a viewer still before it lost events
+                self._bytes -= oldest.nbytes
+                self._evicted = oldest.seq
             self._last_seq = event.seq
         self._wake()
 

@@ -1,49 +1,56 @@
-"""Background training runs: off the event loop, a bounded number at once, stoppable.
+"""Background training runs: off the event loop, taking turns in time slices, stoppable.
 
-A run's thread owns its network: it trains epoch after epoch, carries out the calls other
-requests handed it between two epochs and, about ``stream_fps`` times a second, publishes one
-progress frame for every viewer and saves a checkpoint every ``checkpoint_seconds``. A frame's
-boundary grids (what viewers asked for, each computed once) are drawn by a painter thread
-from a copy of the weights, while the run trains on.
+Runs take turns on a few threads (backend/services/scheduler.py). In its slice a run's thread
+owns its network: it trains epoch after epoch, carries out the calls other requests handed it
+between two chunks of epochs and, as often as the stream's budgets allow, publishes one
+progress frame for every viewer; it saves a checkpoint every ``checkpoint_seconds``. Between
+its slices the run is parked: calls on its network are carried out at once by their own
+thread. A frame's numbers are taken by the run; its weights and grids are drawn and encoded
+by a painter thread from a copy of the weights, while the run trains on.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from backend.core.experiment import Experiment
-from backend.services import views
+from backend.core.network import Network
+from backend.services import costs, views
+from backend.services.costs import Shape
+from backend.services.errors import Conflict
 from backend.services.jsontext import dumps
-from backend.services.networks import (
-    Conflict,
-    Entry,
-    NetworkService,
-    Run,
-    publish_snapshot,
-)
+from backend.services.networks import Entry, NetworkService, Run, publish_snapshot
+from backend.services.scheduler import AGAIN, DONE, Later, Outcome, Scheduler
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
+
+PAINTERS = 2  # threads drawing the runs' frames (their NumPy work mostly leaves the lock)
+TRAINING_NICENESS = 10
+BUSY_RETRY_SECONDS = 0.01  # a network busy with a quick call: its slice comes back this soon
 
 
 class TrainingService:
     def __init__(self, settings: Settings, networks: NetworkService):
         self.settings = settings
         self.networks = networks
-        self._pool = ThreadPoolExecutor(settings.max_concurrent_runs,
-                                        thread_name_prefix="training",
-                                        initializer=_lower_priority)
+        self.scheduler = Scheduler(settings.max_concurrent_runs, settings.max_large_runs,
+                                   settings.run_slice_seconds, settings.max_queued_runs,
+                                   initializer=_lower_priority)
         self._painters = ThreadPoolExecutor(PAINTERS, thread_name_prefix="frames")
-        self._runs: set[Entry] = set()
+        self._tasks: dict[Entry, RunTask] = {}
         self._lock = threading.Lock()
 
     def start(self, entry: Entry, epochs: int, max_epochs_per_second: float | None) -> Run:
+        task = None
         with entry.lock:
             if entry.run is not None:
                 raise Conflict("this network is already training; stop it first "
@@ -52,73 +59,162 @@ class TrainingService:
             if entry.experiment.trainer.next_step != "forward":
                 raise Conflict(f"a batch was begun step by step: call "
                                f"{entry.experiment.trainer.next_step} first, then train")
-            run = entry.run = Run(epochs, max_epochs_per_second)
-        with self._lock:
-            self._runs.add(entry)
+            run = Run(epochs, max_epochs_per_second)
+            task = RunTask(self, entry, run)
+            self.scheduler.submit(task)  # Busy when the line is full: nothing has changed
+            entry.run = run
+            with self._lock:
+                self._tasks[entry] = task
         self.networks.save(entry)
         publish_snapshot(entry)
-        self._pool.submit(self._execute, entry, run)
         return run
 
     def stop(self, entry: Entry, reason: str = "stopped", wait: float = 10.0) -> None:
-        """Stop the network's run: a queued one at once, a training one at its next epoch."""
+        """Stop the network's run: a queued one at once, a training one at its next chunk."""
         with entry.lock:
             run = entry.run
             if run is None:
                 return
             run.stop_reason = reason
             run.stop.set()
-            if run.status == "queued":  # no thread has it yet: it ends here, never starts
+            if run.status == "queued":  # no thread has had it yet: it ends here, never starts
                 run.cancelled = True
                 entry.run = None
                 done = entry.end_run(reason, "Stopped before it started.")
-                with self._lock:
-                    self._runs.discard(entry)
+                self._forget(entry)
                 if reason != "deleted":
                     self.networks.save(entry)
                     entry.channel.publish("done", dumps(done))
                 run.finished.set()
                 return
+        with self._lock:
+            task = self._tasks.get(entry)
+        if task is not None:
+            self.scheduler.wake(task)  # a parked run ends in its next slice, which is now
         run.finished.wait(wait)
 
     def shutdown(self, wait: float = 5.0) -> None:
         """Stop every run (each saves its last checkpoint), then the workers."""
         with self._lock:
-            entries = list(self._runs)
-        for entry in entries:
-            if entry.run is not None:
-                entry.run.stop_reason = "server stopped"
-                entry.run.stop.set()
+            tasks = list(self._tasks.values())
+        for task in tasks:
+            task.run.stop_reason = "server stopped"
+            task.run.stop.set()
+            self.scheduler.wake(task)
         deadline = time.monotonic() + wait
-        for entry in entries:
-            run = entry.run
-            if run is not None:
-                run.finished.wait(max(0.0, deadline - time.monotonic()))
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for task in tasks:
+            task.run.finished.wait(max(0.0, deadline - time.monotonic()))
+        self.scheduler.close()
         self._painters.shutdown(wait=False, cancel_futures=True)
 
     @property
     def active(self) -> int:
         with self._lock:
-            return len(self._runs)
+            return len(self._tasks)
 
-    # -- the run's thread -----------------------------------------------------------------
+    def _forget(self, entry: Entry) -> None:
+        with self._lock:
+            self._tasks.pop(entry, None)
 
-    def _execute(self, entry: Entry, run: Run) -> None:
-        exp = entry.experiment
-        with entry.lock:  # from here on this thread owns the network
-            if run.cancelled:
-                return
-            run.status = "training"
+    # -- a slice of a run (on a scheduler thread) ------------------------------------------------
+
+    def _slice(self, task: RunTask, seconds: float) -> Outcome:
+        entry, run, exp = task.entry, task.run, task.entry.experiment
+        if not entry.lock.acquire(blocking=False):  # a quick call has the network: soon
+            return Later(time.monotonic() + BUSY_RETRY_SECONDS)
         try:
-            publish_snapshot(entry)
-            if run.stop.is_set():
-                reason, message = run.stop_reason, "Stopped before it started."
-            else:
-                reason, message = self._train(entry, run, exp)
+            if run.cancelled:
+                return DONE
+            first = run.status == "queued"
+            run.status = "training"
+            run.mailbox.open()
+        finally:
+            entry.lock.release()
+        try:
+            if first:
+                run.started = time.monotonic()
+                run.last_checkpoint = run.started
+                run.frames = FramePacer(self.settings, Shape.of(exp.net.sizes), exp.trainer.epoch)
+                publish_snapshot(entry)
+            ended = self._train(entry, run, exp, seconds)
         except Exception as exc:  # never leave a run hanging: report and free the network
             log.exception("training run of %s failed", entry.id)
-            reason, message = "error", f"The run failed: {exc}"
+            ended = ("error", f"The run failed: {exc}")
+        if ended is None:
+            return self._park(entry, run, exp)
+        self._end(entry, run, exp, *ended)
+        return DONE
+
+    def _train(self, entry: Entry, run: Run, exp: Experiment,
+               seconds: float) -> tuple[str, str] | None:
+        """Train until the slice is over; (reason, message) if the run has ended."""
+        if run.stop.is_set():
+            return run.stop_reason, ("Stopped before it started." if run.done == 0
+                                     else f"Stopped at epoch {exp.trainer.epoch}.")
+        target = self._due(run)
+        if target <= 0:
+            return None
+        deadline = time.monotonic() + seconds
+
+        def between() -> None:  # a handed-over call waits a chunk (milliseconds), not a slice
+            if run.mailbox.waiting:
+                run.mailbox.drain(exp)
+
+        def on_tick(_trainer) -> None:
+            run.mailbox.drain(exp)
+            self._publish_progress(entry, run, exp)
+            self._checkpoint(entry, run)
+
+        result = exp.trainer.run(
+            target, should_stop=lambda: run.stop.is_set() or time.monotonic() >= deadline,
+            on_tick=on_tick, tick_seconds=0.0, between_epochs=between)
+        run.done += result.epochs
+        if result.reason in ("converged", "diverged", "cannot_learn"):
+            return result.reason, result.message
+        if run.stop.is_set():
+            reason = run.stop_reason
+            message = f"Stopped at epoch {exp.trainer.epoch}."
+            return reason, message if reason == "stopped" else f"{message} ({reason})"
+        if run.done >= run.epochs:
+            if exp.trainer.config.rule == "perceptron":
+                return "not_converged", exp.trainer.not_converged_message(run.done)
+            return "finished", f"Finished {run.epochs} epoch(s) at epoch {exp.trainer.epoch}."
+        return None
+
+    def _due(self, run: Run) -> int:
+        """Epochs this run may train now: the rest of them, or those a slowed-down run is due
+        (epoch k + 1 starts k / rate seconds after the run's start)."""
+        left = run.epochs - run.done
+        rate = run.max_epochs_per_second
+        if not rate:
+            return left
+        elapsed = time.monotonic() - run.started
+        return min(left, math.floor(elapsed * rate) + 1 - run.done)
+
+    def _park(self, entry: Entry, run: Run, exp: Experiment) -> Outcome:
+        """Between two slices: the calls handed over are carried out, then the network answers
+        calls itself until the next slice."""
+        self._publish_progress(entry, run, exp)
+        self._checkpoint(entry, run)
+        with entry.lock:
+            run.mailbox.drain(exp, close=True)
+            run.status = "parked"
+        if run.stop.is_set():
+            return AGAIN
+        if run.max_epochs_per_second and run.done < run.epochs:
+            due = run.started + run.done / run.max_epochs_per_second
+            if due > time.monotonic():
+                return Later(min(due, time.monotonic() + 1.0 / self.settings.stream_fps)
+                             if run.frames.waiting else due)
+        return AGAIN
+
+    def _checkpoint(self, entry: Entry, run: Run) -> None:
+        now = time.monotonic()
+        if now - run.last_checkpoint >= self.settings.checkpoint_seconds:
+            self.networks.save(entry)
+            run.last_checkpoint = now
+
+    def _end(self, entry: Entry, run: Run, exp: Experiment, reason: str, message: str) -> None:
         try:  # still the owner: the last checkpoint and events come before anyone else
             run.status = "ending"
             done = entry.end_run(reason, message)
@@ -132,68 +228,118 @@ class TrainingService:
             with entry.lock:
                 entry.run = None
                 run.mailbox.drain(exp, close=True)
-            with self._lock:
-                self._runs.discard(entry)
+            self._forget(entry)
             run.finished.set()
+            self.networks.account(entry)
 
-    def _train(self, entry: Entry, run: Run, exp: Experiment) -> tuple[str, str]:
-        settings = self.settings
-        last_checkpoint = time.monotonic()
-        run.frame_epoch = exp.trainer.epoch
-
-        def between_epochs() -> None:  # a handed-over call waits one epoch, not a tick
-            if run.mailbox.waiting:
-                run.mailbox.drain(exp)
-
-        def on_tick(_trainer) -> None:
-            nonlocal last_checkpoint
-            run.mailbox.drain(exp)
-            self._publish_progress(entry, run, exp)
-            if time.monotonic() - last_checkpoint >= settings.checkpoint_seconds:
-                self.networks.save(entry)
-                last_checkpoint = time.monotonic()
-
-        result = exp.trainer.run(
-            run.epochs, should_stop=run.stop.is_set, on_tick=on_tick,
-            tick_seconds=1.0 / settings.stream_fps,
-            max_epochs_per_second=run.max_epochs_per_second, between_epochs=between_epochs,
-        )
-        if result.reason == "stopped":
-            reason = run.stop_reason
-            return reason, (result.message if reason == "stopped"
-                            else f"{result.message} ({reason})")
-        return result.reason, result.message
+    # -- progress frames --------------------------------------------------------------------------
 
     def _publish_progress(self, entry: Entry, run: Run, exp: Experiment,
                           last: bool = False) -> None:
-        """A progress frame: its numbers taken now, its grids drawn by a painter from a copy of
-        the weights while the run goes on, when a core is free for it (fewer runs than
-        cores); else here, between epochs. A frame still being drawn makes this one skip (a
-        viewer wants the newest, not all); the ``last`` frame waits for it and is drawn here,
-        so that it comes before the run's "done"."""
-        channel = entry.channel
-        if not channel.viewers:
+        """A progress frame, when the stream's budgets say one is due: its numbers taken now,
+        its weights and grids drawn and encoded by a painter from a copy of the weights while
+        the run goes on. A frame still being drawn makes this one wait (a viewer wants the
+        newest, not all); the ``last`` frame waits for it and is drawn here, so that it comes
+        before the run's "done"."""
+        channel, pacer = entry.channel, run.frames
+        if not channel.viewers or pacer is None:
             return
-        if run.painting is not None and not run.painting.done():
+        if pacer.painting is not None and not pacer.painting.done():
             if not last:
+                pacer.waiting = True
                 return
-            run.painting.result()
-        frame = progress_frame(entry, exp, since_epoch=run.frame_epoch)
-        run.frame_epoch = exp.trainer.epoch
-        variants = channel.wanted_variants()
-        if run.painted is None:
-            run.painted = exp.net.copy()
-        np.copyto(run.painted.theta, exp.net.theta)
-        if last or not variants or self.active >= CORES:
-            paint(entry, exp, run.painted, frame, variants)
+            pacer.painting.result()
+        now = time.monotonic()
+        if not last and not pacer.due(now):
+            pacer.waiting = True
+            return
+        pacer.waiting = False
+        variants = pacer.choose(channel.viewers_by_variant(), now, last)
+        frame = progress_numbers(entry, exp, since_epoch=pacer.epoch)
+        pacer.epoch = exp.trainer.epoch
+        if pacer.painted is None:
+            pacer.painted = exp.net.copy()
+        np.copyto(pacer.painted.theta, exp.net.theta)
+        if last:
+            paint(entry, exp, pacer.painted, frame, variants)
         else:
-            run.painting = self._painters.submit(paint, entry, exp, run.painted, frame,
-                                                 variants)
+            pacer.painting = self._painters.submit(paint, entry, exp, pacer.painted, frame,
+                                                   variants)
 
 
-CORES = os.cpu_count() or 1
-PAINTERS = 2  # threads drawing the runs' frames (their NumPy work mostly leaves the lock)
-TRAINING_NICENESS = 10
+@dataclass(eq=False)
+class RunTask:
+    """A run as the scheduler sees it."""
+
+    service: TrainingService
+    entry: Entry
+    run: Run
+
+    @property
+    def large(self) -> bool:
+        t = self.entry.experiment.trainer
+        return not t.compiled_fits(t.batch_length)
+
+    def run_slice(self, seconds: float) -> Outcome:
+        return self.service._slice(self, seconds)
+
+
+@dataclass
+class FramePacer:
+    """When a run's next progress frame is due, and which viewers' grids it carries, within
+    the stream's budgets: the bytes of frames per second (the weights of a large network are
+    big) and the work of drawing grids per second (shared by every variant viewers asked for;
+    the most watched first, the others in turn with what it leaves)."""
+
+    settings: Settings
+    shape: Shape
+    epoch: int  # the epoch of the last frame
+    last: float = 0.0  # time.monotonic() of the last frame
+    tokens: float = 0.0  # grid work that may be spent now
+    refilled: float = field(default_factory=time.monotonic)
+    drawn: dict = field(default_factory=dict)  # variant -> when its grids were last drawn
+    waiting: bool = False  # a frame was due but not sent: send one at the next chance
+    painting: object = None  # the frame being drawn (a Future)
+    painted: Network | None = None  # the copy of the weights that frames are drawn from
+
+    @property
+    def interval(self) -> float:
+        s = self.settings
+        frame_bytes = costs.weights_bytes(self.shape) + 2_000
+        return max(1.0 / s.stream_fps, frame_bytes / s.max_frame_bytes_per_second)
+
+    def due(self, now: float) -> bool:
+        return now - self.last >= self.interval
+
+    def choose(self, viewers: dict, now: float, last: bool) -> list:
+        """The variants (grid settings) this frame draws; the others get the frame without
+        grids and their turn later."""
+        self.last = now
+        rate = self.settings.max_frame_work_per_second
+        self.tokens = min(self.tokens + (now - self.refilled) * rate, rate)
+        self.refilled = now
+        wanted = [v for v in viewers if v is not None]
+        if not wanted:
+            return []
+        main = max(wanted, key=lambda v: (viewers[v], -self.drawn.get(v, 0.0)))
+        others = sorted((v for v in wanted if v != main), key=lambda v: self.drawn.get(v, 0.0))
+        chosen = []
+        main_cost = self.cost(main)
+        if last or self.tokens >= main_cost:
+            chosen.append(main)
+            self.tokens -= main_cost
+        for variant in others:  # odd settings never take what the next main frame needs
+            cost = self.cost(variant)
+            if self.tokens - cost >= main_cost:
+                chosen.append(variant)
+                self.tokens -= cost
+        for variant in chosen:
+            self.drawn[variant] = now
+        return chosen
+
+    def cost(self, variant) -> int:
+        resolution, neurons, neuron_resolution, _ = variant
+        return costs.grid_work(self.shape, resolution, neuron_resolution if neurons else None)
 
 
 def _lower_priority() -> None:
@@ -206,27 +352,29 @@ def _lower_priority() -> None:
         pass
 
 
-def progress_frame(entry: Entry, exp: Experiment, since_epoch: int | None) -> dict:
-    """A progress frame's numbers: counters, metrics, weights, the history since the last."""
+def progress_numbers(entry: Entry, exp: Experiment, since_epoch: int | None) -> dict:
+    """A progress frame's numbers, taken by the run: counters, metrics, the history since the
+    last frame (the weights and grids are added by the painter)."""
     t = exp.trainer
     return {
         "epoch": t.epoch,
         "iteration": t.iteration,
         "status": entry.status,
         "metrics": views.recorded_metrics(exp),
-        "layers": [{"W": layer.W.tolist(), "b": layer.b.tolist()} for layer in exp.net.layers],
         "history": views.history(exp, since_epoch=since_epoch),
     }
 
 
-def paint(entry: Entry, exp: Experiment, net, frame: dict, variants: list) -> None:
-    """The frame with the grids of each variant (from ``net``, a copy of the network's
-    weights), each encoded once for all its viewers, then published."""
+def paint(entry: Entry, exp: Experiment, net: Network, frame: dict, variants: list) -> None:
+    """The frame with the weights and the grids of each variant (from ``net``, a copy of the
+    network's weights), each encoded once for all its viewers, then published."""
     try:
+        frame = {**frame, "layers": [{"W": layer.W.tolist(), "b": layer.b.tolist()}
+                                     for layer in net.layers]}
         payloads = {None: dumps(frame)}
         for variant in variants:
             payloads[variant] = dumps({**frame, "boundary": views.boundary(exp, *variant,
                                                                            net=net)})
         entry.channel.publish("progress", payloads)
-    except Exception:  # a frame lost is no reason to stop: the next one comes in 50 ms
+    except Exception:  # a frame lost is no reason to stop: the next one comes soon
         log.exception("a progress frame of %s failed", entry.id)

@@ -1,11 +1,14 @@
 /** el("div", {class: "x", text: "hi", "aria-label": "…"}, child, …): one DOM element.
- * Attributes that are null or false are left out; true sets an empty attribute. */
+ * Attributes that are null or false are left out; true sets an empty attribute. A style is
+ * set through the element's style object: the page's Content-Security-Policy refuses style
+ * attributes. */
 export function el(tag, attrs = {}, ...kids) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v == null || v === false) continue;
     if (k === "class") node.className = v;
     else if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v;
     else node.setAttribute(k, v === true ? "" : v);
   }
   node.append(...kids.filter((k) => k != null));

@@ -305,8 +305,8 @@ def test_idle_networks_leave_memory_but_never_the_store(tmp_path):
     from backend.api.app import create_app
     from backend.settings import Settings
 
-    with TestClient(create_app(Settings(db=str(tmp_path / "m.db"),
-                                        max_networks_in_memory=2))) as c:
+    with TestClient(create_app(Settings(db=str(tmp_path / "m.db"), max_memory_bytes=600_000)),
+                    base_url="http://localhost") as c:
         ids = [c.post("/api/networks", json={"dataset": {"name": "xor"}}).json()["id"]
                for _ in range(5)]
         assert len(c.app.state.services.networks.entries()) == 2
@@ -326,15 +326,17 @@ def test_your_own_points_may_keep_the_plane_you_drew_them_on(make, client):
     assert r.status_code == 422 and "lo < hi" in r.json()["detail"]
 
 
-def test_boundaries_too_big_to_send_are_refused_before_anything_is_computed(make, client):
-    net = make({"hidden": [64] * 8})
-    r = client.get(net.url + "/boundary", params={"resolution": 200, "neurons": "true"})
-    assert r.status_code == 422 and "neuron_resolution" in r.json()["detail"]
-    r = client.get(net.url + "/events", params={"boundary": 200, "neurons": "true",
-                                                "neuron_resolution": 200})
-    assert r.status_code == 422 and "grid values" in r.json()["detail"]
+def test_neuron_maps_too_big_to_send_come_smaller_with_their_size_said(make, client):
+    net = make({"hidden": [64] * 8})  # sizes 2-64x8-1: 515 maps with the inputs
+    limit = client.get("/api/catalog").json()["limits"]["grid_values"]
+    big = net.get("/boundary", resolution=200, neurons="true")
+    r = big["neuron_resolution"]
+    assert 8 <= r < 200
+    assert 200**2 + 515 * r**2 <= limit < 200**2 + 515 * (r + 1) ** 2  # the largest that fits
+    assert big["output"]["shape"] == [1, 200, 200]
+    assert {tuple(n["shape"][1:]) for n in big["neurons"]} == {(r, r)}
     small = net.get("/boundary", resolution=200, neurons="true", neuron_resolution=32)
-    assert len(small["neurons"]) == 10
+    assert small["neuron_resolution"] == 32 and len(small["neurons"]) == 10
 
 
 def test_an_update_that_would_diverge_is_a_409_and_changes_nothing(make, client):
@@ -351,9 +353,16 @@ def test_an_update_that_would_diverge_is_a_409_and_changes_nothing(make, client)
     assert before["next_step"] == "forward"  # the batch is over; the weights are the last good
 
 
-def test_a_step_of_many_epochs_is_bounded_like_iterations(make, client):
+def test_a_step_is_bounded_by_its_work_not_by_a_count(make, client):
     net = make({"dataset": {"name": "circle", "n_samples": 1000},
                 "batch": {"mode": "stochastic"}})
-    r = client.post(net.url + "/step", json={"epochs": 1000}, headers=net.headers)
-    assert r.status_code == 422
-    assert "500000 iterations" in r.json()["detail"] and "POST /train" in r.json()["detail"]
+    assert net.post("/step", {"epochs": 100})["epoch"] == 100  # 50,000 cheap iterations
+    r = client.post(net.url + "/step", json={"epochs": 100_000}, headers=net.headers)
+    assert r.status_code == 413
+    detail = r.json()["detail"]
+    assert "multiply-adds" in detail and "POST /train" in detail and "at most" in detail
+    wide = make({"dataset": {"name": "circle", "n_samples": 1000}, "hidden": [64] * 4,
+                 "batch": {"mode": "stochastic"}})
+    r = client.post(wide.url + "/step", json={"epochs": 100}, headers=wide.headers)
+    assert r.status_code == 413 and "epoch(s)" in r.json()["detail"]
+    assert wide.get()["epoch"] == 0  # refused before anything was done

@@ -94,11 +94,14 @@ def test_a_queued_run_leaves_its_network_answering_and_stops_at_once(tmp_path):
     from backend.settings import Settings
     from tests.api.conftest import Owned
 
-    with TestClient(create_app(Settings(db=str(tmp_path / "q.db"),
-                                        max_concurrent_runs=1))) as client:
+    # One training thread, whose slices last long: the second run waits for the first's.
+    with TestClient(create_app(Settings(db=str(tmp_path / "q.db"), max_concurrent_runs=1,
+                                        run_slice_seconds=60)),
+                    base_url="http://localhost") as client:
         busy, waiting = (Owned(client, client.post("/api/networks", json={}).json())
                          for _ in range(2))
-        busy.post("/train", {"epochs": 10**6, "max_epochs_per_second": 5}, expect=202)
+        busy.post("/train", {"epochs": 10**6}, expect=202)
+        time.sleep(0.1)  # its slice has begun
         assert waiting.post("/train", {"epochs": 10}, expect=202)["status"] == "queued"
         started = time.monotonic()
         assert waiting.get()["status"] == "queued"

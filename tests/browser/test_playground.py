@@ -189,3 +189,27 @@ def test_a_shared_link_follows_live_and_forks(playground, page, browser, output_
     finally:
         watcher.context.close()
     assert page.console_errors == []
+
+
+def test_the_largest_network_it_offers_draws_and_trains_without_an_error(playground, page,
+                                                                          output_dir):
+    """Eight hidden layers of 64 on 1,000 spiral points: every neuron's map fits the server's
+    budgets (smaller maps, as the server says), the stream is live, and a run trains."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    layers = ",".join(["64"] * 8)
+    playground.open(f"#dataset=spiral&samples=1000&hidden={layers}"
+                    f"&act={','.join(['tanh'] * 8)},sigmoid")
+    playground.wait_network("JSON.stringify(s.state.sizes) === "
+                            "'[2,64,64,64,64,64,64,64,64,1]' && !!window.playgroundViews"
+                            ".graph.lastGrids")
+    assert page.locator(".banner:visible").count() == 0
+    playground.wait("() => document.getElementById('server-status').dataset.status === 'live'")
+    page.click("[data-testid=play]")
+    playground.wait("() => window.playground.state.epoch >= 3", timeout=30_000)
+    page.wait_for_timeout(1500)  # progress frames, with grids when the budget allows
+    page.keyboard.press("Space")
+    page.screenshot(path=output_dir / "largest-network-1024x768.png")
+    assert page.locator(".banner:visible").count() == 0 or "Paused" in \
+        page.locator(".banner:visible").inner_text()
+    assert not any("failed" in e.lower() for e in page.console_errors), page.console_errors
+    assert page.console_errors == []

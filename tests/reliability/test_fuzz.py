@@ -23,8 +23,8 @@ from backend.settings import Settings
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 LONG_RUN = "FUZZ_EXAMPLES" in os.environ  # make fuzz: new random examples every run
-SETTINGS = Settings(db=":memory:", max_epochs_per_run=200, max_iterations_per_step=200,
-                    max_samples=400, max_networks_in_memory=50)
+SETTINGS = Settings(db=":memory:", max_epochs_per_run=200, max_request_work=20_000_000,
+                    max_samples=400, max_memory_bytes=50_000_000, allowed_hosts="testserver")
 APP = create_app(SETTINGS)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path_regex=r"/events$")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
 from backend.api.schemas import (
@@ -20,32 +20,38 @@ from backend.api.schemas import (
 )
 from backend.core.experiment import Experiment
 from backend.core.spec import normalize_spec
-from backend.services import limits, views
+from backend.services import views
 from backend.services.networks import require_idle, snapshot
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
 
-def created(services, experiment: Experiment) -> dict:
-    entry, token = services.networks.add(experiment)
+def created(services, experiment: Experiment, request: Request) -> dict:
+    services.budgets.check_network(experiment)
+    entry, token = services.networks.add(experiment, client_address(request))
     return {"id": entry.id, "token": token, "network": snapshot(entry),
             "warnings": list(experiment.warnings)}
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 @router.post("", status_code=201)
-def create_network(body: CreateBody, services: ServicesDep) -> dict:
+def create_network(body: CreateBody, services: ServicesDep, request: Request) -> dict:
     """A new network; `{}` gives a working default. Keep the `token`: it owns the network."""
     spec = normalize_spec(body.model_dump(exclude_none=True))
-    limits.check_spec(spec, services.settings)
-    return created(services, Experiment.create(spec))
+    services.budgets.check_spec(spec)
+    return created(services, Experiment.create(spec), request)
 
 
 @router.post("/import", status_code=201)
-def import_network(body: ImportBody, services: ServicesDep) -> dict:
+def import_network(body: ImportBody, services: ServicesDep, request: Request) -> dict:
     """A new network from an exported document (`GET /export`), with a new id and token."""
     document = body.document()
-    limits.check_spec(document["spec"], services.settings)
-    return created(services, Experiment.from_dict(document))
+    services.budgets.check_spec(document["spec"])
+    services.budgets.check_samples(len(document["data"]["points"]))
+    return created(services, Experiment.from_dict(document), request)
 
 
 @router.get("/{network_id}")
@@ -93,10 +99,10 @@ def reset_network(entry: OwnedEntry, services: ServicesDep,
 
 
 @router.post("/{network_id}/fork", status_code=201)
-def fork_network(entry: NetworkEntry, services: ServicesDep) -> dict:
+def fork_network(entry: NetworkEntry, services: ServicesDep, request: Request) -> dict:
     """Your own copy of any network you can see (no token needed)."""
     document = services.networks.read(entry, lambda exp: exp.to_dict())
-    return created(services, Experiment.from_dict(document))
+    return created(services, Experiment.from_dict(document), request)
 
 
 @router.post("/{network_id}/replaced")
@@ -134,21 +140,26 @@ def export_network(entry: NetworkEntry, services: ServicesDep) -> dict:
 
 
 @router.get("/{network_id}/boundary")
-def get_boundary(entry: NetworkEntry, services: ServicesDep,
-                 resolution: Annotated[int, Query(ge=2)] = 100,
-                 neurons: bool = False,
-                 neuron_resolution: Annotated[int | None, Query(ge=2)] = None,
-                 encoding: GridType = "float32") -> dict:
+async def get_boundary(entry: NetworkEntry, services: ServicesDep,
+                       resolution: Annotated[int, Query(ge=2)] = 100,
+                       neurons: bool = False,
+                       neuron_resolution: Annotated[int | None, Query(ge=2)] = None,
+                       encoding: GridType = "float32") -> dict:
     """The output (and with `neurons=true` every neuron, at `neuron_resolution` if given)
-    over an R x R grid of the plane."""
-    limits.check_grids(entry.experiment.net.sizes, resolution,
-                       (neuron_resolution or resolution) if neurons else None, services.settings)
-    return services.networks.read(entry, lambda exp: views.boundary(
-        exp, resolution, neurons, neuron_resolution, encoding))
+    over an R x R grid of the plane. The neurons' maps come smaller than asked (see
+    `neuron_resolution` in the answer) where all of them would not fit the budgets."""
+    neuron_resolution, work = services.budgets.grids(
+        entry.experiment.net.sizes, resolution,
+        (neuron_resolution or resolution) if neurons else None)
+    return await services.gate.run(
+        services.budgets.is_heavy(work), services.networks.read, entry,
+        lambda exp: views.boundary(exp, resolution, neurons, neuron_resolution, encoding))
 
 
 @router.post("/{network_id}/predict")
-def predict(body: PredictBody, entry: NetworkEntry, services: ServicesDep) -> dict:
+async def predict(body: PredictBody, entry: NetworkEntry, services: ServicesDep) -> dict:
     """The network's output (and class) for points of the plane."""
+    work = services.budgets.predict(entry.experiment, len(body.x))
     x = np.asarray(body.x, dtype=np.float64)
-    return services.networks.read(entry, lambda exp: views.predict(exp, x))
+    return await services.gate.run(services.budgets.is_heavy(work), services.networks.read,
+                                   entry, lambda exp: views.predict(exp, x))

@@ -11,7 +11,6 @@ from fastapi.responses import StreamingResponse
 
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
 from backend.api.schemas import EmptyBody, GridType, TrainBody
-from backend.services import limits
 from backend.services.jsontext import dumps
 from backend.services.networks import snapshot
 from backend.services.streams import sse
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/networks/{network_id}", tags=["training"])
 @router.post("/train", status_code=202)
 def train(body: TrainBody, entry: OwnedEntry, services: ServicesDep) -> dict:
     """Start training for `epochs` epochs in the background; follow it on `/events`."""
-    limits.check_epochs(body.epochs, services.settings)
+    services.budgets.check_epochs(body.epochs)
     run = services.training.start(entry, body.epochs, body.max_epochs_per_second)
     # A small network may have trained its epochs already: it started, the events say the rest.
     status = "queued" if run.status == "queued" else "training"
@@ -47,14 +46,14 @@ def frame_variant(
     encoding: Annotated[GridType, Query(
         description="uint8 (a quarter of the bytes, ample for colours) or float32")] = "uint8",
 ) -> tuple | None:
-    """What this viewer's progress frames carry, checked before the stream starts: inside the
+    """What this viewer's progress frames carry, priced before the stream starts (inside the
     endless generator below, a refusal would come after the 200 and break the stream instead
-    of being a 422."""
+    of being a 4xx): the neurons' maps come smaller than asked where they would not fit."""
     if boundary is None:
         return None
-    neuron_resolution = min(neuron_resolution, boundary) if neurons else None
-    limits.check_grids(entry.experiment.net.sizes, boundary, neuron_resolution,
-                       services.settings)
+    neuron_resolution, _ = services.budgets.grids(
+        entry.experiment.net.sizes, boundary,
+        min(neuron_resolution, boundary) if neurons else None)
     return (boundary, neurons, neuron_resolution, encoding)
 
 

@@ -1,0 +1,158 @@
+"""Training runs take turns on a few threads: each trains for a time slice, then goes to the
+back of the line, so a short run never waits behind a few long ones for more than a slice or
+two, and the line itself is bounded.
+
+A new run goes to the front of the line (its first slice comes soon: a 50-epoch run is often
+done in it); a run slowed down to be watched sleeps between its slices without holding a
+thread; runs of large layers (NumPy's path, which holds the interpreter lock between its many
+small calls) are fewer at once than the others, so that they cannot crowd out the threads that
+answer requests.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from backend.services.errors import Busy
+
+
+@dataclass(frozen=True)
+class Again:
+    """The task wants another slice as soon as its turn comes."""
+
+
+@dataclass(frozen=True)
+class Later:
+    """The task wants its next slice at ``due`` (time.monotonic), not before."""
+
+    due: float
+
+
+@dataclass(frozen=True)
+class Done:
+    """The task has ended."""
+
+
+AGAIN, DONE = Again(), Done()
+MAX_WAIT = 60.0  # seconds a thread waits at most before it looks at the line again
+Outcome = Again | Later | Done
+
+
+class Task(Protocol):
+    @property
+    def large(self) -> bool:
+        """Whether the task holds the interpreter lock as it works (it takes a large slot)."""
+
+    def run_slice(self, seconds: float) -> Outcome:
+        """Work for about ``seconds``, then say what comes next."""
+
+
+class Scheduler:
+    def __init__(self, slots: int, large_slots: int, slice_seconds: float, max_tasks: int,
+                 initializer: Callable[[], None] | None = None, name: str = "training"):
+        self.slots = slots
+        self.large_slots = large_slots
+        self.slice_seconds = slice_seconds
+        self.max_tasks = max_tasks
+        self._ready: deque[Task] = deque()
+        self._later: list[tuple[float, int, Task]] = []
+        self._order = itertools.count()
+        self._tasks: set[Task] = set()  # every task submitted and not done
+        self._running: dict[Task, bool] = {}  # the tasks on a thread now: large or not
+        self._cv = threading.Condition()
+        self._closed = False
+        self._initializer = initializer
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+                         for i in range(slots)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, task: Task) -> None:
+        """Add a task at the front of the line; Busy if the line is full."""
+        with self._cv:
+            if len(self._tasks) >= self.max_tasks:
+                raise Busy(f"the server already has {len(self._tasks)} training runs queued or "
+                           f"training, as many as it takes at once ({self.max_tasks}); try "
+                           "again in a moment", retry_after=self._wait_estimate())
+            self._tasks.add(task)
+            self._ready.appendleft(task)
+            self._cv.notify()
+
+    def wake(self, task: Task) -> None:
+        """A task with news (a stop) waiting for a later slice: to the front of the line."""
+        with self._cv:
+            for i, (_, _, waiting) in enumerate(self._later):
+                if waiting is task:
+                    self._later[i] = self._later[-1]
+                    self._later.pop()
+                    heapq.heapify(self._later)
+                    self._ready.appendleft(task)
+                    self._cv.notify()
+                    return
+            if task in self._ready:
+                self._ready.remove(task)
+                self._ready.appendleft(task)
+
+    @property
+    def count(self) -> int:
+        with self._cv:
+            return len(self._tasks)
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+
+    # -- the threads -------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        if self._initializer is not None:
+            self._initializer()
+        while True:
+            with self._cv:
+                task = self._take()
+                if task is None:
+                    return
+            outcome: Outcome = DONE
+            try:
+                outcome = task.run_slice(self.slice_seconds)
+            finally:
+                with self._cv:
+                    del self._running[task]
+                    if isinstance(outcome, Again):
+                        self._ready.append(task)
+                    elif isinstance(outcome, Later):
+                        heapq.heappush(self._later, (outcome.due, next(self._order), task))
+                    else:
+                        self._tasks.discard(task)
+                    self._cv.notify_all()
+
+    def _take(self) -> Task | None:
+        """The next task this thread may run (called holding the condition), waiting for one;
+        None once closed."""
+        while not self._closed:
+            now = time.monotonic()
+            while self._later and self._later[0][0] <= now:
+                self._ready.append(heapq.heappop(self._later)[2])
+            large_running = sum(self._running.values())
+            for task in self._ready:
+                large = task.large
+                if not large or large_running < self.large_slots:
+                    self._ready.remove(task)
+                    self._running[task] = large
+                    return task
+            # Woken by news anyway; a bounded wait also survives a due time far away.
+            timeout = min(self._later[0][0] - now, MAX_WAIT) if self._later else MAX_WAIT
+            self._cv.wait(timeout)
+        return None
+
+    def _wait_estimate(self) -> float:
+        """Seconds until a place in the line is likely to free up (a rough guess)."""
+        return max(1.0, self.slice_seconds * len(self._tasks) / max(1, self.slots))

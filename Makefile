@@ -42,6 +42,7 @@ test: $(VENV)/.installed-test lint check-browser
 bench: $(VENV)/.installed-bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m bench.serve
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m bench.costs
 
 # Property-based fuzzing of the whole API (tests/reliability/test_fuzz.py) with many more
 # examples per operation than `make test` runs, new random ones every time.

@@ -40,7 +40,8 @@ class Settings:
     heavy_requests: int = 2  # requests over a tenth of the work budget computing at once
     heavy_wait_seconds: float = 10.0  # how long one waits for its turn before a 503
     max_queued_runs: int = 64  # runs queued or training, all networks together
-    run_slice_seconds: float = 0.25  # a run trains this long, then the next one has its turn
+    run_slice_seconds: float = 0.25  # a long run trains this long, then the next has its turn
+    short_run_work: int = 2_000_000_000  # runs priced at most this go in the short runs' lane
     max_large_runs: int = 1  # runs of large layers (NumPy, the interpreter lock) at once
     max_frame_work_per_second: int = 2_000_000_000  # drawing one network's stream frames
     max_frame_bytes_per_second: int = 4_000_000  # one network's progress frames, per viewer
@@ -99,6 +100,7 @@ class Settings:
             "queued_runs": self.max_queued_runs,
             "large_runs": self.max_large_runs,
             "run_slice_seconds": self.run_slice_seconds,
+            "short_run_work": self.short_run_work,
             "frame_work_per_second": self.max_frame_work_per_second,
             "frame_bytes_per_second": self.max_frame_bytes_per_second,
             "memory_bytes": self.max_memory_bytes,

@@ -57,14 +57,14 @@ def main() -> int:
             exp.configure({"batch": {"mode": mode, **({"size": size} if size else {})}})
             per_iteration, _ = budgets.training_work(exp)
             iterations = max(1, min(2000, int(2e8 // per_iteration)))
-            seconds = timed(lambda n=iterations: exp.trainer.step(iterations=n))
+            seconds = timed(lambda t=exp.trainer, n=iterations: t.step(iterations=n))
             show(name, f"step {iterations} it, {mode} {exp.trainer.batch_length}",
                  iterations * per_iteration, seconds)
         x = np.random.default_rng(0).uniform(-6, 6, (20_000, 2))
         show(name, "predict 20,000 points", forward_work(shape, len(x)),
-             timed(lambda x=x: exp.predict(x)))
+             timed(lambda e=exp, x=x: e.predict(x)))
         show(name, "boundary 100 + neurons 50", grid_work(shape, 100, 50),
-             timed(lambda: exp.boundary(100, True, 50, copy=False)))
+             timed(lambda e=exp: e.boundary(100, True, 50, copy=False)))
     print(f"\nmodel rate: {min(rates):.2f} to {max(rates):.2f} billion multiply-adds a second "
           f"(median {np.median(rates):.2f}); a request's budget of "
           f"{Settings().max_request_work / 1e9:g} billion is at most "

@@ -29,10 +29,14 @@ def start(tmp: Path):
     return start_server(tmp / "bench.db", tmp / "server.log")
 
 
-def follow(url: str, stop: threading.Event, frames: list) -> None:
-    """A viewer like the page: the stream with the boundary grid of every neuron."""
+ODD_VIEWERS = [f"?boundary={200 - i}&neurons=true&neuron_resolution={64 - i}&encoding=float32"
+               for i in range(10)]  # ten viewers, each asking for grids nobody else wants
+
+
+def follow(url: str, stop: threading.Event, frames: list, query: str = PAGE_STREAM) -> None:
+    """A viewer: like the page (the boundary grid of every neuron), or as ``query`` asks."""
     with httpx.Client(timeout=httpx.Timeout(5, read=30)) as client, \
-            client.stream("GET", url + "/events" + PAGE_STREAM) as stream:
+            client.stream("GET", url + "/events" + query) as stream:
         for line in stream.iter_lines():
             if line.startswith("event: progress"):
                 frames.append(time.monotonic())
@@ -40,17 +44,19 @@ def follow(url: str, stop: threading.Event, frames: list) -> None:
                 return
 
 
-def epochs_per_second(server, w: workloads.Workload, seconds: float, viewers: int) -> tuple:
+def epochs_per_second(server, w: workloads.Workload, seconds: float, viewers: int,
+                      queries: list[str] | None = None) -> tuple:
     spec = w.spec()
     answer = httpx.post(server.url + "/api/networks", json=spec).json()
     url = f"{server.url}/api/networks/{answer['id']}"
     owner = {"Authorization": f"Bearer {answer['token']}"}
-    stop, frames = threading.Event(), [[] for _ in range(viewers)]
-    threads = [threading.Thread(target=follow, args=(url, stop, f), daemon=True)
-               for f in frames]
+    queries = queries or [PAGE_STREAM] * viewers
+    stop, frames = threading.Event(), [[] for _ in queries]
+    threads = [threading.Thread(target=follow, args=(url, stop, f, q), daemon=True)
+               for f, q in zip(frames, queries, strict=True)]
     for t in threads:
         t.start()
-    time.sleep(0.3 if viewers else 0)
+    time.sleep(0.3 if queries and viewers else 0)
     httpx.post(url + "/train", json={"epochs": 10**6}, headers=owner).raise_for_status()
     time.sleep(0.5)  # past the start
     first = httpx.get(url).json()
@@ -88,12 +94,17 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(f"{'':3} {'workload':<42} {'alone':>10} {'followed':>10} {'ratio':>6} "
                   f"{'frames/s per viewer':>20}")
-            for w in workloads.TRAINING[:2]:
+            for w in (*workloads.TRAINING[:2], workloads.TRAINING[-1]):
                 alone, _ = epochs_per_second(server, w, args.seconds, 0)
                 followed, fps = epochs_per_second(server, w, args.seconds, args.viewers)
+                odd, odd_fps = epochs_per_second(server, w, args.seconds, len(ODD_VIEWERS),
+                                                 ODD_VIEWERS)
                 print(f"{w.key:3} {w.label:<42} {alone:>10,.0f} {followed:>10,.0f} "
                       f"{followed / alone:>6.2f} "
                       f"{min(fps):>9.1f} to {max(fps):.1f}  epochs/s")
+                print(f"{'':3} {'... with ten odd viewers (capped grids)':<42} {'':>10} "
+                      f"{odd:>10,.0f} {odd / alone:>6.2f} "
+                      f"{min(odd_fps):>9.1f} to {max(odd_fps):.1f}")
             print(f"POST /step (one iteration, default network): median "
                   f"{step_latency(server) * 1000:.2f} ms over loopback")
         finally:

@@ -24,6 +24,7 @@ from backend.core.targets import Targets
 from backend.core.training import Trainer, TrainingConfig
 
 FORMAT = "nn-playground/1"
+GRID_BLOCK_VALUES = 1_000_000  # hidden values over a grid held at once (8 MB)
 
 
 @dataclass
@@ -148,9 +149,10 @@ class Experiment:
     def _grid_layers(self, resolution: int, net: Network, every_layer: bool) -> list:
         """a^k over the grid, one row per neuron, into buffers kept for the next frame (a^0,
         the grid's input features, shared by every copy of the network). Without
-        ``every_layer`` only the output is kept (the other entries are None), computed
-        BLOCK points at a time: the hidden layers' values over a fine grid of a wide
-        network would take far more memory than the picture."""
+        ``every_layer`` only the output is kept (the other entries are None), computed in
+        blocks of points when the hidden layers' values over the whole grid would take more
+        than GRID_BLOCK_VALUES: a fine grid of a wide network would need far more memory than
+        the picture."""
         a0 = self._grid_inputs.get(resolution)
         if a0 is None:
             if len(self._grid_inputs) >= 2:
@@ -161,28 +163,32 @@ class Experiment:
         key = (id(net), resolution, every_layer)
         buffers = self._grid_buffers.get(key)
         if buffers is None or buffers[0] is not a0 or \
-                [len(b) for b in buffers[1:] if b is not None] != \
-                (net.sizes[1:] if every_layer else net.sizes[-1:]):
+                [len(b) for b in buffers[1:]] != net.sizes[1:]:
             if len(self._grid_buffers) >= 4:
                 self._grid_buffers.clear()
             points = a0.shape[1]
-            buffers = [a0] + [np.empty((p, points)) if every_layer or k == net.depth else None
+            block = points if every_layer else \
+                min(points, max(BLOCK, GRID_BLOCK_VALUES // sum(net.sizes[1:])))
+            buffers = [a0] + [np.empty((p, points if k == net.depth else block))
                               for k, p in enumerate(net.sizes[1:], start=1)]
             self._grid_buffers[key] = buffers
         with np.errstate(all="ignore"):
-            if every_layer:
+            if every_layer or buffers[1].shape[1] == a0.shape[1]:
                 return forward_columns(net, a0, buffers)
             return self._grid_output(net, a0, buffers)
 
-    def _grid_output(self, net: Network, a0: np.ndarray, buffers: list) -> list:
-        points = a0.shape[1]
-        scratch = [None] + [np.empty(p * min(BLOCK, points)) for p in net.sizes[1:]]
-        for start in range(0, points, BLOCK):
-            cols = min(BLOCK, points - start)
-            out = [None] + [flat[:p * cols].reshape(p, cols)
-                            for p, flat in zip(net.sizes[1:], scratch[1:], strict=True)]
+    @staticmethod
+    def _grid_output(net: Network, a0: np.ndarray, buffers: list) -> list:
+        """The output over the grid, a block of points at a time (``buffers[1:-1]`` hold one
+        block of each hidden layer's values)."""
+        points, block = a0.shape[1], buffers[1].shape[1]
+        out = list(buffers)
+        for start in range(0, points, block):
+            cols = min(block, points - start)
+            for k in range(1, net.depth):
+                out[k] = buffers[k][:, :cols]
+            out[-1] = buffers[-1][:, start:start + cols]
             forward_columns(net, a0[:, start:start + cols], out)
-            buffers[-1][:, start:start + cols] = out[-1]
         return buffers
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

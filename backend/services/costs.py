@@ -149,7 +149,7 @@ def network_bytes(shape: Shape, samples: int, history_points: int) -> int:
     """The most that a network in memory holds: parameters with the update's vectors, its
     data as the network sees it (and the epoch's shuffled copy), the workspaces of training
     and evaluation (a block of samples at a time), the history, the objects around it. The
-    boundary's grids are priced apart (:func:`grid_cache_bytes`): they are a cache."""
+    boundary's grids are not in it: they are a cache, counted as drawn and dropped first."""
     p = shape.parameters
     parameters = 7 * p * FLOAT_BYTES
     per_sample = 2 * (shape.inputs + shape.outputs) + 2 + 3 + 2  # a^0 and y twice, x, y, ids
@@ -163,10 +163,3 @@ def network_bytes(shape: Shape, samples: int, history_points: int) -> int:
     history = history_points * HISTORY_POINT_BYTES
     return parameters + data + training + evaluation + chunk + history + ENTRY_OVERHEAD_BYTES
 
-
-def grid_cache_bytes(shape: Shape, resolution: int, neuron_resolution: int | None) -> int:
-    """What drawing a boundary keeps for the next frame: the grid's inputs and values."""
-    kept = (shape.inputs + shape.outputs) * resolution**2
-    if neuron_resolution is not None:
-        kept += (shape.inputs + shape.neurons) * neuron_resolution**2
-    return kept * FLOAT_BYTES

@@ -1,12 +1,16 @@
-"""Training runs take turns on a few threads: each trains for a time slice, then goes to the
-back of the line, so a short run never waits behind a few long ones for more than a slice or
-two, and the line itself is bounded.
+"""Training runs take turns on a few threads, in two lanes.
 
-A new run goes to the front of the line (its first slice comes soon: a 50-epoch run is often
-done in it); a run slowed down to be watched sleeps between its slices without holding a
-thread; runs of large layers (NumPy's path, which holds the interpreter lock between its many
-small calls) are fewer at once than the others, so that they cannot crowd out the threads that
-answer requests.
+Short runs (priced small by the cost model: a student's few hundred epochs) go in a lane of
+their own, first come first served, each trained to its end: they never wait behind long
+ones for more than the rest of a time slice. Long runs (a million epochs, the widest
+networks) take turns in time slices on the threads the short lane leaves them: at least one
+whenever a long run waits, all of them when no short run does, so that a few huge runs can
+neither hold every thread nor be starved. The line is bounded in all.
+
+A run slowed down to be watched sleeps between its slices without holding a thread; runs of
+large layers (NumPy's path, which holds the interpreter lock between its many small calls)
+are fewer at once than the others, so that they cannot crowd out the threads that answer
+requests.
 """
 
 from __future__ import annotations
@@ -50,8 +54,13 @@ class Task(Protocol):
     def large(self) -> bool:
         """Whether the task holds the interpreter lock as it works (it takes a large slot)."""
 
-    def run_slice(self, seconds: float) -> Outcome:
-        """Work for about ``seconds``, then say what comes next."""
+    @property
+    def short(self) -> bool:
+        """Whether what is left of the task is short (it goes in the short lane)."""
+
+    def run_slice(self, seconds: float | None) -> Outcome:
+        """Work for about ``seconds`` (None: as long as it likes), then say what comes
+        next."""
 
 
 class Scheduler:
@@ -61,11 +70,12 @@ class Scheduler:
         self.large_slots = large_slots
         self.slice_seconds = slice_seconds
         self.max_tasks = max_tasks
-        self._ready: deque[Task] = deque()
+        self._short: deque[Task] = deque()  # first come, first served
+        self._long: deque[Task] = deque()  # in turn
         self._later: list[tuple[float, int, Task]] = []
         self._order = itertools.count()
         self._tasks: set[Task] = set()  # every task submitted and not done
-        self._running: dict[Task, bool] = {}  # the tasks on a thread now: large or not
+        self._running: dict[Task, tuple[bool, bool]] = {}  # on a thread now: (large, short)
         self._cv = threading.Condition()
         self._closed = False
         self._initializer = initializer
@@ -82,23 +92,36 @@ class Scheduler:
                            f"training, as many as it takes at once ({self.max_tasks}); try "
                            "again in a moment", retry_after=self._wait_estimate())
             self._tasks.add(task)
-            self._ready.appendleft(task)
+            self._enqueue(task, new=True)
             self._cv.notify()
 
     def wake(self, task: Task) -> None:
-        """A task with news (a stop) waiting for a later slice: to the front of the line."""
+        """A task with news (a stop) waiting for a later slice: to the front of its lane."""
         with self._cv:
             for i, (_, _, waiting) in enumerate(self._later):
                 if waiting is task:
                     self._later[i] = self._later[-1]
                     self._later.pop()
                     heapq.heapify(self._later)
-                    self._ready.appendleft(task)
-                    self._cv.notify()
-                    return
-            if task in self._ready:
-                self._ready.remove(task)
-                self._ready.appendleft(task)
+                    break
+            else:
+                for lane in (self._short, self._long):
+                    if task in lane:
+                        lane.remove(task)
+                        break
+                else:
+                    return  # on a thread now, or done
+            (self._short if task.short else self._long).appendleft(task)
+            self._cv.notify()
+
+    def _enqueue(self, task: Task, new: bool = False) -> None:
+        """Into its lane: a short task at the end for its first slice, at the front for the
+        next (it goes on to its end); a long one at the front for its first, at the back for
+        the next (its turn comes round again)."""
+        if task.short:
+            self._short.append(task) if new else self._short.appendleft(task)
+        else:
+            self._long.appendleft(task) if new else self._long.append(task)
 
     @property
     def count(self) -> int:
@@ -121,13 +144,14 @@ class Scheduler:
                 if task is None:
                     return
             outcome: Outcome = DONE
-            try:
-                outcome = task.run_slice(self.slice_seconds)
+            short = self._running[task][1]
+            try:  # a short task goes on to its end: nobody waits for its thread
+                outcome = task.run_slice(None if short else self.slice_seconds)
             finally:
                 with self._cv:
                     del self._running[task]
                     if isinstance(outcome, Again):
-                        self._ready.append(task)
+                        self._enqueue(task)
                     elif isinstance(outcome, Later):
                         heapq.heappush(self._later, (outcome.due, next(self._order), task))
                     else:
@@ -140,18 +164,33 @@ class Scheduler:
         while not self._closed:
             now = time.monotonic()
             while self._later and self._later[0][0] <= now:
-                self._ready.append(heapq.heappop(self._later)[2])
-            large_running = sum(self._running.values())
-            for task in self._ready:
-                large = task.large
-                if not large or large_running < self.large_slots:
-                    self._ready.remove(task)
-                    self._running[task] = large
-                    return task
+                self._enqueue(heapq.heappop(self._later)[2])
+            task = self._pick()
+            if task is not None:
+                self._running[task] = (task.large, task.short)
+                return task
             # Woken by news anyway; a bounded wait also survives a due time far away.
             timeout = min(self._later[0][0] - now, MAX_WAIT) if self._later else MAX_WAIT
             self._cv.wait(timeout)
         return None
+
+    def _pick(self) -> Task | None:
+        large = sum(large for large, _ in self._running.values())
+        short = sum(short for _, short in self._running.values())
+        long_waits = any(self._allowed(t, large) for t in self._long)
+        if not long_waits or short < self.slots - 1:  # one thread stays with the long lane
+            for task in self._short:
+                if self._allowed(task, large):
+                    self._short.remove(task)
+                    return task
+        for task in self._long:
+            if self._allowed(task, large):
+                self._long.remove(task)
+                return task
+        return None
+
+    def _allowed(self, task: Task, large_running: int) -> bool:
+        return not task.large or large_running < self.large_slots
 
     def _wait_estimate(self) -> float:
         """Seconds until a place in the line is likely to free up (a rough guess)."""

@@ -24,6 +24,7 @@ import numpy as np
 from backend.core.experiment import Experiment
 from backend.core.network import Network
 from backend.services import costs, views
+from backend.services.budgets import Budgets
 from backend.services.costs import Shape
 from backend.services.errors import Conflict
 from backend.services.jsontext import dumps
@@ -33,6 +34,7 @@ from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
+CORES = os.cpu_count() or 1
 PAINTERS = 2  # threads drawing the runs' frames (their NumPy work mostly leaves the lock)
 TRAINING_NICENESS = 10
 BUSY_RETRY_SECONDS = 0.01  # a network busy with a quick call: its slice comes back this soon
@@ -42,6 +44,7 @@ class TrainingService:
     def __init__(self, settings: Settings, networks: NetworkService):
         self.settings = settings
         self.networks = networks
+        self.budgets = Budgets(settings)
         self.scheduler = Scheduler(settings.max_concurrent_runs, settings.max_large_runs,
                                    settings.run_slice_seconds, settings.max_queued_runs,
                                    initializer=_lower_priority)
@@ -118,7 +121,7 @@ class TrainingService:
 
     # -- a slice of a run (on a scheduler thread) ------------------------------------------------
 
-    def _slice(self, task: RunTask, seconds: float) -> Outcome:
+    def _slice(self, task: RunTask, seconds: float | None) -> Outcome:
         entry, run, exp = task.entry, task.run, task.entry.experiment
         if not entry.lock.acquire(blocking=False):  # a quick call has the network: soon
             return Later(time.monotonic() + BUSY_RETRY_SECONDS)
@@ -146,15 +149,16 @@ class TrainingService:
         return DONE
 
     def _train(self, entry: Entry, run: Run, exp: Experiment,
-               seconds: float) -> tuple[str, str] | None:
-        """Train until the slice is over; (reason, message) if the run has ended."""
+               seconds: float | None) -> tuple[str, str] | None:
+        """Train until the slice is over (None: to the end); (reason, message) if the run has
+        ended."""
         if run.stop.is_set():
             return run.stop_reason, ("Stopped before it started." if run.done == 0
                                      else f"Stopped at epoch {exp.trainer.epoch}.")
         target = self._due(run)
         if target <= 0:
             return None
-        deadline = time.monotonic() + seconds
+        deadline = math.inf if seconds is None else time.monotonic() + seconds
 
         def between() -> None:  # a handed-over call waits a chunk (milliseconds), not a slice
             if run.mailbox.waiting:
@@ -167,7 +171,8 @@ class TrainingService:
 
         result = exp.trainer.run(
             target, should_stop=lambda: run.stop.is_set() or time.monotonic() >= deadline,
-            on_tick=on_tick, tick_seconds=0.0, between_epochs=between)
+            on_tick=on_tick, tick_seconds=1.0 / self.settings.stream_fps,
+            between_epochs=between)
         run.done += result.epochs
         if result.reason in ("converged", "diverged", "cannot_learn"):
             return result.reason, result.message
@@ -250,17 +255,18 @@ class TrainingService:
                 return
             pacer.painting.result()
         now = time.monotonic()
-        if not last and not pacer.due(now):
+        viewers = channel.viewers_by_variant()
+        if not last and not pacer.due(now, [v for v in viewers if v is not None]):
             pacer.waiting = True
             return
         pacer.waiting = False
-        variants = pacer.choose(channel.viewers_by_variant(), now, last)
+        variants = pacer.choose(viewers, now, last)
         frame = progress_numbers(entry, exp, since_epoch=pacer.epoch)
         pacer.epoch = exp.trainer.epoch
         if pacer.painted is None:
             pacer.painted = exp.net.copy()
         np.copyto(pacer.painted.theta, exp.net.theta)
-        if last:
+        if last or self.active >= CORES:
             paint(entry, exp, pacer.painted, frame, variants)
         else:
             pacer.painting = self._painters.submit(paint, entry, exp, pacer.painted, frame,
@@ -280,22 +286,34 @@ class RunTask:
         t = self.entry.experiment.trainer
         return not t.compiled_fits(t.batch_length)
 
-    def run_slice(self, seconds: float) -> Outcome:
+    @property
+    def short(self) -> bool:
+        """What is left of the run (for a slowed-down one: what is due now) is priced at
+        most ``short_run_work``."""
+        service, run = self.service, self.run
+        left = run.epochs - run.done if run.started is None or not run.max_epochs_per_second \
+            else max(1, service._due(run))
+        _, per_epoch = service.budgets.training_work(self.entry.experiment)
+        return left * per_epoch <= service.settings.short_run_work
+
+    def run_slice(self, seconds: float | None) -> Outcome:
         return self.service._slice(self, seconds)
 
 
 @dataclass
 class FramePacer:
     """When a run's next progress frame is due, and which viewers' grids it carries, within
-    the stream's budgets: the bytes of frames per second (the weights of a large network are
-    big) and the work of drawing grids per second (shared by every variant viewers asked for;
-    the most watched first, the others in turn with what it leaves)."""
+    the stream's budgets per second: the bytes of frames (the weights of a large network and
+    fine grids are big to encode) and the work of drawing grids. The most watched grids come
+    first; the others take turns with what that leaves (they never take what the next of the
+    most watched needs). A frame without the grids still goes to everyone."""
 
     settings: Settings
     shape: Shape
     epoch: int  # the epoch of the last frame
     last: float = 0.0  # time.monotonic() of the last frame
-    tokens: float = 0.0  # grid work that may be spent now
+    work: float = 0.0  # grid work that may be spent now
+    bytes: float = 0.0  # bytes that may be encoded now
     refilled: float = field(default_factory=time.monotonic)
     drawn: dict = field(default_factory=dict)  # variant -> when its grids were last drawn
     waiting: bool = False  # a frame was due but not sent: send one at the next chance
@@ -303,43 +321,60 @@ class FramePacer:
     painted: Network | None = None  # the copy of the weights that frames are drawn from
 
     @property
-    def interval(self) -> float:
-        s = self.settings
-        frame_bytes = costs.weights_bytes(self.shape) + 2_000
-        return max(1.0 / s.stream_fps, frame_bytes / s.max_frame_bytes_per_second)
+    def plain_bytes(self) -> int:
+        """A frame without grids: the weights, the metrics, a little history."""
+        return costs.weights_bytes(self.shape) + 2_000
 
-    def due(self, now: float) -> bool:
-        return now - self.last >= self.interval
+    def due(self, now: float, wanted: list) -> bool:
+        self._refill(now, wanted)
+        return now - self.last >= 1.0 / self.settings.stream_fps and \
+            self.bytes >= self.plain_bytes
 
     def choose(self, viewers: dict, now: float, last: bool) -> list:
         """The variants (grid settings) this frame draws; the others get the frame without
         grids and their turn later."""
-        self.last = now
-        rate = self.settings.max_frame_work_per_second
-        self.tokens = min(self.tokens + (now - self.refilled) * rate, rate)
-        self.refilled = now
         wanted = [v for v in viewers if v is not None]
+        self._refill(now, wanted)
+        self.last = now
+        self.bytes -= self.plain_bytes
         if not wanted:
             return []
         main = max(wanted, key=lambda v: (viewers[v], -self.drawn.get(v, 0.0)))
         others = sorted((v for v in wanted if v != main), key=lambda v: self.drawn.get(v, 0.0))
+        main_work, main_bytes = self.cost(main)
         chosen = []
-        main_cost = self.cost(main)
-        if last or self.tokens >= main_cost:
+        if last or (self.work >= main_work and self.bytes >= main_bytes):
             chosen.append(main)
-            self.tokens -= main_cost
-        for variant in others:  # odd settings never take what the next main frame needs
-            cost = self.cost(variant)
-            if self.tokens - cost >= main_cost:
+            self.work -= main_work
+            self.bytes -= main_bytes
+        for variant in others:
+            work, size = self.cost(variant)
+            if self.work - work >= main_work and self.bytes - size >= main_bytes:
                 chosen.append(variant)
-                self.tokens -= cost
+                self.work -= work
+                self.bytes -= size
         for variant in chosen:
             self.drawn[variant] = now
         return chosen
 
-    def cost(self, variant) -> int:
-        resolution, neurons, neuron_resolution, _ = variant
-        return costs.grid_work(self.shape, resolution, neuron_resolution if neurons else None)
+    def _refill(self, now: float, wanted: list) -> None:
+        """A second's worth of each budget at most (or one drawing of the costliest grids,
+        if that is more: they come seldom, not never)."""
+        s = self.settings
+        elapsed, self.refilled = now - self.refilled, now
+        largest = [self.cost(v) for v in wanted]
+        work_cap = max([s.max_frame_work_per_second] + [w for w, _ in largest])
+        bytes_cap = max([s.max_frame_bytes_per_second] + [b + self.plain_bytes
+                                                          for _, b in largest])
+        self.work = min(self.work + elapsed * s.max_frame_work_per_second, work_cap)
+        self.bytes = min(self.bytes + elapsed * s.max_frame_bytes_per_second, bytes_cap)
+
+    def cost(self, variant) -> tuple[int, int]:
+        """The work and the bytes of one drawing of a variant's grids."""
+        resolution, neurons, neuron_resolution, encoding = variant
+        neuron_resolution = neuron_resolution if neurons else None
+        return (costs.grid_work(self.shape, resolution, neuron_resolution),
+                costs.grid_bytes(self.shape, resolution, neuron_resolution, encoding))
 
 
 def _lower_priority() -> None:

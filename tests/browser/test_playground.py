@@ -208,7 +208,7 @@ def test_the_largest_network_it_offers_draws_and_trains_without_an_error(playgro
     playground.wait("() => window.playground.state.epoch >= 3", timeout=30_000)
     page.wait_for_timeout(1500)  # progress frames, with grids when the budget allows
     page.keyboard.press("Space")
-    page.screenshot(path=output_dir / "largest-network-1024x768.png")
+    page.screenshot(path=output_dir / "largest-network-1024x768.png", full_page=True)
     assert page.locator(".banner:visible").count() == 0 or "Paused" in \
         page.locator(".banner:visible").inner_text()
     assert not any("failed" in e.lower() for e in page.console_errors), page.console_errors

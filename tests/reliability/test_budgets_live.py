@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import start_server
 from tests.live.sse import Follower
+from tests.live.test_persistence import GRACEFUL
 
 pytestmark = pytest.mark.server
 MB = 1_000_000
@@ -248,3 +249,33 @@ def test_odd_viewers_cost_the_run_little_and_get_frames_at_a_capped_rate(server_
     httpx.post(url + "/stop", headers=owner)
     assert watched > 0.5 * alone, (alone, watched)  # a stall, not a few per cent (bench/)
     assert all(n >= 1 for n in frames)  # each odd viewer is still shown the run
+
+
+def test_a_shutdown_ends_long_steps_at_a_batch_and_keeps_their_work(server_with):
+    server = server_with(max_step_seconds=60, max_request_work=10**13)
+    networks = [create(server, {"dataset": {"name": "spiral", "n_samples": 2000},
+                                "hidden": [32, 32], "batch": {"mode": "stochastic"}})
+                for _ in range(4)]
+
+    def step(network) -> None:
+        url, owner = network
+        try:
+            httpx.post(url + "/step", json={"epochs": 100_000}, headers=owner, timeout=30)
+        except httpx.HTTPError:
+            pass  # the server went away: the answer is lost, not the work
+
+    threads = [threading.Thread(target=step, args=(n,), daemon=True) for n in networks * 5]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    began = time.monotonic()
+    assert server.stop() in GRACEFUL
+    assert time.monotonic() - began < 8  # not the hours the steps asked for
+    server = start_server(server.db, server.log)
+    try:
+        states = [httpx.get(f"{server.url}/api/networks/{url.rsplit('/', 1)[1]}").json()
+                  for url, _ in networks]
+        assert any(s["iteration"] > 0 for s in states)
+        assert any((s["last_run"] or {}).get("reason") == "cut_short" for s in states)
+    finally:
+        server.stop()

@@ -43,8 +43,8 @@ class Settings:
     run_slice_seconds: float = 0.25  # a long run trains this long, then the next has its turn
     short_run_work: int = 2_000_000_000  # runs priced at most this go in the short runs' lane
     max_large_runs: int = 1  # runs of large layers (NumPy, the interpreter lock) at once
-    max_frame_work_per_second: int = 2_000_000_000  # drawing one network's stream frames
-    max_frame_bytes_per_second: int = 4_000_000  # one network's progress frames, per viewer
+    max_frame_work_per_second: int = 1_000_000_000  # drawing one network's stream frames
+    max_frame_bytes_per_second: int = 4_000_000  # encoding one network's progress frames
     max_memory_bytes: int = 1_000_000_000  # networks in memory, all together
     max_network_bytes: int = 50_000_000  # one network in memory (data, buffers, history)
     max_store_bytes: int = 2_000_000_000  # the SQLite file

@@ -53,13 +53,17 @@ def main() -> int:
     for name, body in NETWORKS:
         exp = Experiment.create(body)
         shape = Shape.of(exp.net.sizes)
+        shown = set()
         for mode, size in BATCHES:
             exp.configure({"batch": {"mode": mode, **({"size": size} if size else {})}})
+            if exp.trainer.batch_length in shown:
+                continue  # a set smaller than the batch: the same as a line above
+            shown.add(exp.trainer.batch_length)
             per_iteration, _ = budgets.training_work(exp)
             iterations = max(1, min(2000, int(2e8 // per_iteration)))
             seconds = timed(lambda t=exp.trainer, n=iterations: t.step(iterations=n))
             show(name, f"step {iterations} it, {mode} {exp.trainer.batch_length}",
-                 iterations * per_iteration, seconds)
+                 budgets.step(exp, iterations, 0), seconds)
         x = np.random.default_rng(0).uniform(-6, 6, (20_000, 2))
         show(name, "predict 20,000 points", forward_work(shape, len(x)),
              timed(lambda e=exp, x=x: e.predict(x)))

@@ -248,6 +248,11 @@ class Trainer:
         return self.config.batch_length(self.n_train)
 
     @property
+    def iterations_per_epoch(self) -> int:
+        """Batches in an epoch (the last may be smaller)."""
+        return -(-self.n_train // self.batch_length)
+
+    @property
     def converged(self) -> bool:
         return self.config.rule == "perceptron" and self.last_epoch_errors == 0
 
@@ -426,7 +431,7 @@ class Trainer:
             ws.a, ws.n, ws.s, ws.wt, self._g,
             self._d, self._theta_new, evaluated, self.test_a0, self.test_y, ev.a, ev.n,
             classes, float(targets.threshold), metrics, errors)
-        per_epoch = -(-n // m)
+        per_epoch = self.iterations_per_epoch
         for e in range(done):
             self.iteration += per_epoch
             net.version += per_epoch

@@ -148,7 +148,9 @@ class Budgets:
         if epochs:
             self.check_epochs(epochs)
         per_iteration, per_epoch = self.training_work(exp)
-        work = iterations * per_iteration + epochs * per_epoch
+        # Iterations cross an epoch's end (and its fixed cost) every so many.
+        crossed = -(-iterations // exp.trainer.iterations_per_epoch) if iterations else 0
+        work = iterations * per_iteration + crossed * costs.EPOCH_WORK + epochs * per_epoch
         budget = self.settings.max_request_work
         if work <= budget:
             return work

@@ -19,6 +19,10 @@ ACTIVATION_WORK = 4
 # compiled loop's (well under a microsecond), as the multiply-adds of that time.
 NUMPY_ITERATION_WORK = 60_000
 COMPILED_ITERATION_WORK = 600
+# The compiled loop's multiply-adds are plain loops, about three times BLAS's time each.
+COMPILED_WORK_FACTOR = 3
+# The fixed cost of an epoch: its shuffle, its history point, the calls around it (10 µs).
+EPOCH_WORK = 20_000
 # A float in JSON text: up to 17 significant digits, a sign, a point, an exponent and a comma.
 JSON_NUMBER_BYTES = 24
 FLOAT_BYTES = 8
@@ -76,8 +80,10 @@ def iteration_work(shape: Shape, batch: int, compiled: bool) -> int:
     """One training iteration on a batch: forward, backward (W^T s, the derivatives), the
     gradient s a^T, the update of every parameter, and the calls' fixed cost."""
     per_sample = 3 * shape.weights + 2 * ACTIVATION_WORK * shape.neurons
-    fixed = (COMPILED_ITERATION_WORK if compiled else NUMPY_ITERATION_WORK) * shape.depth
-    return batch * per_sample + shape.parameters + fixed
+    if compiled:
+        return batch * per_sample * COMPILED_WORK_FACTOR + shape.parameters \
+            + COMPILED_ITERATION_WORK * shape.depth
+    return batch * per_sample + shape.parameters + NUMPY_ITERATION_WORK * shape.depth
 
 
 def epoch_work(shape: Shape, n_train: int, batch: int, compiled: bool,
@@ -88,7 +94,7 @@ def epoch_work(shape: Shape, n_train: int, batch: int, compiled: bool,
     work = full * iteration_work(shape, batch, compiled)
     if rest:
         work += iteration_work(shape, rest, compiled)
-    return work + forward_work(shape, evaluated)
+    return work + forward_work(shape, evaluated) + EPOCH_WORK
 
 
 def grid_work(shape: Shape, resolution: int, neuron_resolution: int | None) -> int:

@@ -256,7 +256,7 @@ class TrainingService:
             pacer.painting.result()
         now = time.monotonic()
         viewers = channel.viewers_by_variant()
-        if not last and not pacer.due(now, [v for v in viewers if v is not None]):
+        if not last and not pacer.due(now, viewers):
             pacer.waiting = True
             return
         pacer.waiting = False
@@ -325,10 +325,23 @@ class FramePacer:
         """A frame without grids: the weights, the metrics, a little history."""
         return costs.weights_bytes(self.shape) + 2_000
 
-    def due(self, now: float, wanted: list) -> bool:
+    def due(self, now: float, viewers: dict) -> bool:
+        """A frame is due: its time has come (``stream_fps``) and the budgets have room for
+        it with the most watched grids."""
+        wanted = [v for v in viewers if v is not None]
         self._refill(now, wanted)
-        return now - self.last >= 1.0 / self.settings.stream_fps and \
-            self.bytes >= self.plain_bytes
+        if now - self.last < 1.0 / self.settings.stream_fps:
+            return False
+        main = self.main(viewers)
+        work, size = self.cost(main) if main is not None else (0, 0)
+        return self.bytes >= self.plain_bytes + size and self.work >= work
+
+    def main(self, viewers: dict):
+        """The grid settings most viewers follow (the longest undrawn among equals)."""
+        wanted = [v for v in viewers if v is not None]
+        if not wanted:
+            return None
+        return max(wanted, key=lambda v: (viewers[v], -self.drawn.get(v, 0.0)))
 
     def choose(self, viewers: dict, now: float, last: bool) -> list:
         """The variants (grid settings) this frame draws; the others get the frame without
@@ -339,7 +352,7 @@ class FramePacer:
         self.bytes -= self.plain_bytes
         if not wanted:
             return []
-        main = max(wanted, key=lambda v: (viewers[v], -self.drawn.get(v, 0.0)))
+        main = self.main(viewers)
         others = sorted((v for v in wanted if v != main), key=lambda v: self.drawn.get(v, 0.0))
         main_work, main_bytes = self.cost(main)
         chosen = []

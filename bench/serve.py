@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
     p.add_argument("--seconds", type=float, default=3.0, help="length of each run")
     p.add_argument("--viewers", type=int, default=3, help="viewers in the followed runs")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="rounds of alone, followed and odd runs, taken in turns: the ratios "
+                        "are the median of each round's (the machine's speed drifts)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         server = start(Path(tmp))
@@ -100,16 +103,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'':3} {'workload':<42} {'alone':>10} {'followed':>10} {'ratio':>6} "
                   f"{'frames/s per viewer':>20}")
             for w in (*workloads.TRAINING[:2], workloads.TRAINING[-1]):
-                alone, _ = epochs_per_second(server, w, args.seconds, 0)
-                followed, fps = epochs_per_second(server, w, args.seconds, args.viewers)
-                odd, odd_fps = epochs_per_second(server, w, args.seconds, len(ODD_VIEWERS),
-                                                 ODD_VIEWERS)
+                rounds = []
+                for _ in range(args.repeats):
+                    alone, _ = epochs_per_second(server, w, args.seconds, 0)
+                    followed, fps = epochs_per_second(server, w, args.seconds, args.viewers)
+                    odd, odd_fps = epochs_per_second(server, w, args.seconds,
+                                                     len(ODD_VIEWERS), ODD_VIEWERS)
+                    rounds.append((alone, followed, odd, fps, odd_fps))
+                alone = statistics.median(r[0] for r in rounds)
+                followed = statistics.median(r[1] for r in rounds)
+                odd = statistics.median(r[2] for r in rounds)
+                ratio = statistics.median(r[1] / r[0] for r in rounds)
+                odd_ratio = statistics.median(r[2] / r[0] for r in rounds)
+                fps = [f for r in rounds for f in r[3]]
+                odd_fps = [f for r in rounds for f in r[4]]
+                spread = ", ".join(f"{r[2] / r[0]:.2f}" for r in rounds)
                 print(f"{w.key:3} {w.label:<42} {alone:>10,.0f} {followed:>10,.0f} "
-                      f"{followed / alone:>6.2f} "
-                      f"{min(fps):>9.1f} to {max(fps):.1f}  epochs/s")
+                      f"{ratio:>6.2f} {min(fps):>9.1f} to {max(fps):.1f}  epochs/s")
                 print(f"{'':3} {'... with ten odd viewers (capped grids)':<42} {'':>10} "
-                      f"{odd:>10,.0f} {odd / alone:>6.2f} "
-                      f"{min(odd_fps):>9.1f} to {max(odd_fps):.1f}")
+                      f"{odd:>10,.0f} {odd_ratio:>6.2f} "
+                      f"{min(odd_fps):>9.1f} to {max(odd_fps):.1f}  (rounds: {spread})")
             print(f"POST /step (one iteration, default network): median "
                   f"{step_latency(server) * 1000:.2f} ms over loopback")
         finally:

@@ -52,7 +52,8 @@ class Budgets:
 
     def network_bytes(self, exp: Experiment) -> int:
         return costs.network_bytes(Shape.of(exp.net.sizes), len(exp.data.dataset.x),
-                                   exp.trainer.history.max_points)
+                                   exp.trainer.history.max_points,
+                                   self.settings.max_answer_bytes)
 
     def check_epochs(self, epochs: int) -> None:
         if epochs > self.settings.max_epochs_per_run:

@@ -151,21 +151,27 @@ def weights_bytes(shape: Shape) -> int:
 
 # -- memory ---------------------------------------------------------------------------------
 
-def network_bytes(shape: Shape, samples: int, history_points: int) -> int:
+def network_bytes(shape: Shape, samples: int, history_points: int, answer_bytes: int) -> int:
     """The most that a network in memory holds: parameters with the update's vectors, its
     data as the network sees it (and the epoch's shuffled copy), the workspaces of training
-    and evaluation (a block of samples at a time), the history, the objects around it. The
+    and evaluation (a block of samples at a time), a batch begun step by step (whose answers
+    are at most ``answer_bytes``), the history, the objects around it. The
     boundary's grids are not in it: they are a cache, counted as drawn and dropped first."""
     p = shape.parameters
     parameters = 7 * p * FLOAT_BYTES
     per_sample = 2 * (shape.inputs + shape.outputs) + 2 + 3 + 2  # a^0 and y twice, x, y, ids
     data = samples * per_sample * FLOAT_BYTES
     rows = min(samples, BLOCK)
-    training = rows * (shape.inputs + 4 * shape.neurons) * FLOAT_BYTES + p * FLOAT_BYTES
+    # Two workspaces (a batch's block, and the smaller last batch of an epoch).
+    training = 2 * rows * (shape.inputs + 4 * shape.neurons) * FLOAT_BYTES + p * FLOAT_BYTES
+    # A batch begun step by step keeps its values (n, a, fdot, s): no more numbers than its
+    # answers may carry, at 8 bytes each instead of up to 24.
+    pending = answer_bytes
     evaluation = rows * (shape.inputs + 2 * shape.neurons) * FLOAT_BYTES \
         + samples * shape.outputs * FLOAT_BYTES
     chunk = 2**16 * FLOAT_BYTES + samples * (shape.inputs + shape.outputs) * FLOAT_BYTES \
         + 256 * (shape.inputs + 3 * shape.neurons) * FLOAT_BYTES
     history = history_points * HISTORY_POINT_BYTES
-    return parameters + data + training + evaluation + chunk + history + ENTRY_OVERHEAD_BYTES
+    return (parameters + data + training + pending + evaluation + chunk + history
+            + ENTRY_OVERHEAD_BYTES)
 

@@ -25,7 +25,7 @@ from backend.core.datasets import BUILTINS
 from backend.core.features import FEATURES
 from backend.core.history import HISTORY_POINTS
 from backend.core.network import INIT_SCHEMES
-from backend.core.training import BATCH_MODES, REGULARIZATIONS, RULES
+from backend.core.training import BATCH_MODES, REGULARIZATIONS, RULES, whole_128
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 DatasetName = Literal[tuple(BUILTINS)]  # type: ignore[valid-type]
@@ -235,17 +235,8 @@ class DataDocument(Body):
 MAX_COUNT = 2**53  # epochs, iterations: exact in a JavaScript number
 
 
-def _whole_128(value):
-    """A 128-bit whole number as exports write it (decimal digits), or as a number."""
-    digits = isinstance(value, str) and value.isdigit() and len(value) <= 39
-    if digits or isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**128:
-        raise ValueError("must be a whole number from 0 to 2^128 - 1 (decimal digits)")
-    return str(value)
-
-
-Whole128 = Annotated[str | int | float, BeforeValidator(_whole_128)]
+# The generator's 128-bit numbers, as exports write them (decimal digits) or as numbers.
+Whole128 = Annotated[str | int | float, BeforeValidator(lambda v: str(whole_128(v)))]
 
 
 class PcgState(Body):

@@ -149,10 +149,10 @@ class Experiment:
     def _grid_layers(self, resolution: int, net: Network, every_layer: bool) -> list:
         """a^k over the grid, one row per neuron, into buffers kept for the next frame (a^0,
         the grid's input features, shared by every copy of the network). Without
-        ``every_layer`` only the output is kept (the other entries are None), computed in
-        blocks of points when the hidden layers' values over the whole grid would take more
-        than GRID_BLOCK_VALUES: a fine grid of a wide network would need far more memory than
-        the picture."""
+        ``every_layer`` only the output covers the whole grid: when the hidden layers' values
+        over it would take more than GRID_BLOCK_VALUES, their buffers hold a block of points
+        and the output is computed a block at a time (a fine grid of a wide network would need
+        far more memory than the picture)."""
         a0 = self._grid_inputs.get(resolution)
         if a0 is None:
             if len(self._grid_inputs) >= 2:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.core.history import COLUMNS
+from backend.core.network import BLOCK
+
 # An activation and its derivative cost about as much as this many multiply-adds each.
 ACTIVATION_WORK = 4
 # The fixed cost of one iteration, per layer: NumPy's calls (about 30 µs a layer) and the
@@ -28,8 +31,9 @@ JSON_NUMBER_BYTES = 24
 FLOAT_BYTES = 8
 # What a network in memory holds besides its arrays: its Python objects, channel and locks.
 ENTRY_OVERHEAD_BYTES = 200_000
-BLOCK = 512  # as backend.core.network.BLOCK: samples through the network at once
-HISTORY_POINT_BYTES = 7 * 32 + 7 * 24 * 2  # its values, and their JSON kept for saves/views
+# A history point: its values (a Python number and a list slot each), and their JSON kept
+# for saves and views.
+HISTORY_POINT_BYTES = len(COLUMNS) * (32 + 2 * JSON_NUMBER_BYTES)
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,6 @@ class NetworkService:
     def __init__(self, store: Store, settings: Settings, loop=None):
         self.store = store
         self.settings = settings
-        self.max_memory_bytes = settings.max_memory_bytes
         self.loop = loop
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
@@ -333,12 +332,6 @@ class NetworkService:
 
     # -- memory ---------------------------------------------------------------------------
 
-    def account(self, entry: Entry) -> None:
-        """Count the network's bytes again (by its owner: the thread that may touch it now),
-        then bring the total back within the budget."""
-        entry.held = held_bytes(entry)
-        self.reclaim()
-
     @property
     def held(self) -> int:
         with self._lock:
@@ -348,8 +341,9 @@ class NetworkService:
         """Room for a network of ``needed`` bytes, or Busy if even letting go of every
         network that can leave would not make it."""
         self.reclaim(needed)
-        if self.held + needed > self.max_memory_bytes:
-            raise Busy(f"the server's memory for networks ({_mb(self.max_memory_bytes)}) is "
+        budget = self.settings.max_memory_bytes
+        if self.held + needed > budget:
+            raise Busy(f"the server's memory for networks ({_mb(budget)}) is "
                        f"taken by networks that are training or in use right now; this one "
                        f"needs {_mb(needed)}. Try again in a minute, or stop a run",
                        retry_after=30)
@@ -357,13 +351,14 @@ class NetworkService:
     def reclaim(self, needed: int = 0) -> None:
         """Within the budget again (with ``needed`` bytes to spare): caches first, then
         networks leave memory, least recently used first."""
-        if self.held + needed <= self.max_memory_bytes:
+        budget = self.settings.max_memory_bytes
+        if self.held + needed <= budget:
             return
         with self._reclaiming:  # one thread reclaims at a time; the others find it done
             try:
                 for step in (self._drop_caches, self._evict_unwatched, self._evict_watched):
                     for entry in self._least_recently_used():
-                        if self.held + needed <= self.max_memory_bytes:
+                        if self.held + needed <= budget:
                             return
                         step(entry)
             finally:

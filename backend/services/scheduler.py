@@ -85,7 +85,7 @@ class Scheduler:
             thread.start()
 
     def submit(self, task: Task) -> None:
-        """Add a task at the front of the line; Busy if the line is full."""
+        """Add a task to its lane (see :meth:`_enqueue`); Busy if the line is full."""
         with self._cv:
             if len(self._tasks) >= self.max_tasks:
                 raise Busy(f"the server already has {len(self._tasks)} training runs queued or "
@@ -122,11 +122,6 @@ class Scheduler:
             self._short.append(task) if new else self._short.appendleft(task)
         else:
             self._long.appendleft(task) if new else self._long.append(task)
-
-    @property
-    def count(self) -> int:
-        with self._cv:
-            return len(self._tasks)
 
     def close(self) -> None:
         with self._cv:

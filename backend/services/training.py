@@ -28,7 +28,13 @@ from backend.services.budgets import Budgets
 from backend.services.costs import Shape
 from backend.services.errors import Conflict
 from backend.services.jsontext import dumps
-from backend.services.networks import Entry, NetworkService, Run, publish_snapshot
+from backend.services.networks import (
+    Entry,
+    NetworkService,
+    Run,
+    held_bytes,
+    publish_snapshot,
+)
 from backend.services.scheduler import AGAIN, DONE, Later, Outcome, Scheduler
 from backend.settings import Settings
 
@@ -53,7 +59,6 @@ class TrainingService:
         self._lock = threading.Lock()
 
     def start(self, entry: Entry, epochs: int, max_epochs_per_second: float | None) -> Run:
-        task = None
         with entry.lock:
             if entry.run is not None:
                 raise Conflict("this network is already training; stop it first "
@@ -203,7 +208,9 @@ class TrainingService:
         self._checkpoint(entry, run)
         with entry.lock:
             run.mailbox.drain(exp, close=True)
+            entry.held = held_bytes(entry)  # counted by its owner, before it lets go
             run.status = "parked"
+        self.networks.reclaim()
         if run.stop.is_set():
             return AGAIN
         if run.max_epochs_per_second and run.done < run.epochs:
@@ -233,9 +240,10 @@ class TrainingService:
             with entry.lock:
                 entry.run = None
                 run.mailbox.drain(exp, close=True)
+                entry.held = held_bytes(entry)
             self._forget(entry)
             run.finished.set()
-            self.networks.account(entry)
+            self.networks.reclaim()
 
     # -- progress frames --------------------------------------------------------------------------
 

@@ -34,8 +34,10 @@ lint: $(VENV)/.installed-test
 check-browser:
 	@$(PYTHON) tests/browser_check.py
 
+# The whole suite, then the core's tests again with Numba hidden (the core needs only NumPy).
 test: $(VENV)/.installed-test lint check-browser
 	$(PY) -m pytest -q
+	HIDE_NUMBA=1 $(PY) -m pytest -q -p no:cacheprovider tests/core
 
 # OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (a safety setting on some processors) slow NumPy: the
 # benchmarks unset them for their own command and print which BLAS kernel ran.

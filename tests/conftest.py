@@ -15,6 +15,9 @@ import httpx
 import pytest
 
 from tests.browser_check import find_chromium
+from tests.without_numba import hide_numba_if_asked
+
+hide_numba_if_asked()
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "test-output"

@@ -247,6 +247,11 @@ def _number_in(value: object, what: str, allowed: tuple[float, float]) -> float:
     return number
 
 
+def fixed_points(name: str) -> list[list[float]]:
+    """The points of a logic dataset as rows x1, x2, label (the catalog sends them)."""
+    return [[*x, y] for x, y in zip(_LOGIC_X.tolist(), _LOGIC_Y[name], strict=True)]
+
+
 def make_dataset(name: str, n_samples: int = 200, noise: float = 0.1, seed: int = 1) -> Dataset:
     """The built-in dataset `name`: n_samples points (the logic sets: always their four)."""
     info = BUILTINS.get(name) if isinstance(name, str) else None

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from backend.core.update import DIVERGED, OK
+
 # The activations by number, in the order of backend.core.activations.ACTIVATIONS.
 CODES = {"hardlim": 0, "hardlims": 1, "relu": 2, "linear": 3, "sigmoid": 4, "tanh": 5}
-REGULARIZATION_CODES = {"none": 0, "l1": 1, "l2": 2}
 
-OK, DIVERGED = 0, 1
 EVALUATION_BLOCK = 256  # samples evaluated at once: the workspace stays small for any set
 
 _jit = njit(nogil=True, cache=True)

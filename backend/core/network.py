@@ -109,8 +109,9 @@ class Network:
             raise NetworkError(f"expected {self.depth} layers of parameters, got {len(weights)}")
         new = []
         for k, (layer, given) in enumerate(zip(self.layers, weights, strict=True), start=1):
-            W = np.asarray(given["W"], dtype=np.float64)
-            b = np.asarray(given["b"], dtype=np.float64)
+            W = _numbers(given["W"], f"W^{k}", f"{_shape(layer.W.shape)} (p^{k} rows of "
+                         f"p^{k - 1} numbers each)")
+            b = _numbers(given["b"], f"b^{k}", f"{layer.b.shape[0]} numbers")
             if W.shape != layer.W.shape:
                 raise NetworkError(f"W^{k} must be {_shape(layer.W.shape)} "
                                    f"(p^{k} rows of p^{k - 1} numbers), got {_shape(W.shape)}")
@@ -127,6 +128,16 @@ class Network:
 
     def copy(self) -> Network:
         return Network(self.sizes, self.activations, self.parameters())
+
+
+def _numbers(given, name: str, expected: str) -> np.ndarray:
+    """``given`` as a float array; rows of different lengths or non-numbers are refused with
+    the shape the parameter must have, not NumPy's own words."""
+    try:
+        return np.asarray(given, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise NetworkError(f"{name} must be {expected}: every row the same length, "
+                           "every entry a number") from None
 
 
 def parameter_count(sizes: list[int]) -> int:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 
 from backend.core.activations import ACTIVATIONS
+from backend.core.config import BATCH_MODES, REGULARIZATIONS, RULES, one_of
 from backend.core.datasets import BUILTINS, REGRESSION, from_points
 from backend.core.features import validate_features
 from backend.core.network import INIT_SCHEMES
-from backend.core.training import BATCH_MODES, REGULARIZATIONS, RULES
 
 
 class SpecError(ValueError):
@@ -95,6 +95,5 @@ def _is_regression(dataset: dict) -> bool:
     return BUILTINS[dataset["name"]].task == REGRESSION
 
 
-def _one_of(what: str, value, allowed: tuple) -> None:
-    if value not in allowed:
-        raise SpecError(f"unknown {what} {value!r}; allowed: {', '.join(allowed)}")
+def _one_of(what: str, value, allowed) -> None:
+    one_of(what, value, allowed, SpecError)

@@ -4,14 +4,16 @@ for every activation, regularization, batch mode and rule, and the same divergen
 import numpy as np
 import pytest
 
-from backend.core import kernel, training
-from backend.core.activations import ACTIVATIONS
-from backend.core.experiment import Experiment
-from backend.core.training import Diverged
+kernel = pytest.importorskip("backend.core.kernel", reason="Numba is not installed")
+
+from backend.core import fastpath, update  # noqa: E402
+from backend.core.activations import ACTIVATIONS  # noqa: E402
+from backend.core.experiment import Experiment  # noqa: E402
+from backend.core.training import Diverged  # noqa: E402
 
 
 def numpy_only(monkeypatch):
-    monkeypatch.setattr(training, "COMPILED_MAX_PRODUCTS", 0)
+    monkeypatch.setattr(fastpath, "COMPILED_MAX_PRODUCTS", 0)
 
 
 def trained(monkeypatch, spec: dict, epochs: int, compiled: bool) -> Experiment:
@@ -148,7 +150,7 @@ def ran(monkeypatch, spec: dict, epochs: int, compiled: bool):
         if not compiled:
             numpy_only(m)
         else:
-            m.setattr(training, "CHUNK_SECONDS", 10.0)  # chunks of 1, 2, 4, ... epochs
+            m.setattr(fastpath, "CHUNK_SECONDS", 10.0)  # chunks of 1, 2, 4, ... epochs
             train_epochs = kernel.train_epochs
             m.setattr(kernel, "train_epochs",
                       lambda *args: chunks.append(len(args[5])) or train_epochs(*args))
@@ -268,3 +270,34 @@ def test_a_refused_update_does_not_count_its_batch_errors_on_any_path(monkeypatc
             seen.append((at_divergence, t.history.columns["errors"]))
     assert seen[0][0][1] > 0  # inside an epoch
     assert all(s == seen[0] for s in seen), seen
+
+
+@pytest.mark.parametrize("regularization", [0, 1, 2])
+@pytest.mark.parametrize("m", [1, 7])
+def test_the_numpy_update_is_the_compiled_update_bit_for_bit(monkeypatch, regularization, m):
+    rng = np.random.default_rng(4)
+    theta, g = rng.normal(size=41), rng.normal(size=41)
+    theta[3] = 0.0  # sign(0) = 0 under l1
+    mask = (rng.random(41) < 0.7).astype(float)
+    results = []
+    for compiled in (True, False):
+        with monkeypatch.context() as patch:
+            if not compiled:
+                patch.setattr("backend.core.accelerator.kernel", lambda: None)
+            t, d, new = theta.copy(), np.empty(41), np.empty(41)
+            status = update.step_parameters(t, g, m, 0.3, regularization, 0.01, mask, d, new)
+            results.append((status, t, d))
+    (s1, t1, d1), (s2, t2, d2) = results
+    assert s1 == s2 == update.OK
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(d1, d2)
+
+
+def test_the_numpy_update_refuses_what_the_compiled_one_refuses(monkeypatch):
+    monkeypatch.setattr("backend.core.accelerator.kernel", lambda: None)
+    for bad in (np.inf, np.nan, 2e154):
+        theta, g = np.ones(3), np.array([0.0, -bad, 0.0])
+        with np.errstate(all="ignore"):  # as every caller does
+            status = update.step_parameters(theta, g, 1, 1.0, 0, 0.0, np.ones(3), np.empty(3),
+                                            np.empty(3))
+        assert status == update.DIVERGED and (theta == 1.0).all()

@@ -20,9 +20,10 @@ from backend.api.gate import WorkGate
 from backend.api.guards import HeadAsGet, HostAllowList, SecurityHeaders
 from backend.api.limits import BodySizeLimit
 from backend.api.routes import catalog, docs, health, networks, share, steps, training
-from backend.core import kernel
+from backend.core import accelerator
 from backend.services.budgets import Budgets
 from backend.services.networks import NetworkService
+from backend.services.steps import StepService
 from backend.services.store import Store
 from backend.services.training import TrainingService
 from backend.settings import Settings
@@ -38,15 +39,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        kernel.warm_up()
+        accelerator.warm_up()
         store = Store(settings.db)
         network_service = NetworkService(store, settings, loop=asyncio.get_running_loop())
         training_service = TrainingService(settings, network_service)
         stopping = threading.Event()
         app.state.services = Services(settings, network_service, training_service,
+                                      StepService(network_service, settings, stopping),
                                       Budgets(settings),
                                       WorkGate(settings.heavy_requests,
-                                               settings.heavy_wait_seconds), stopping)
+                                               settings.heavy_wait_seconds))
 
         def on_exit() -> None:
             """Stop the runs and long steps (each saves what it did), end every stream."""

@@ -8,7 +8,6 @@ from the store, goes to a thread only when it has to.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from backend.api.gate import WorkGate
 from backend.services.budgets import Budgets
 from backend.services.errors import Forbidden
 from backend.services.networks import Entry, NetworkService
+from backend.services.steps import StepService
 from backend.services.training import TrainingService
 from backend.settings import Settings
 
@@ -28,9 +28,9 @@ class Services:
     settings: Settings
     networks: NetworkService
     training: TrainingService
+    steps: StepService
     budgets: Budgets
     gate: WorkGate
-    stopping: threading.Event  # set when the server shuts down: long requests end early
 
 
 async def get_services(request: Request) -> Services:

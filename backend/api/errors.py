@@ -123,9 +123,19 @@ def _allowed_methods(request: Request) -> list[str]:
     return []
 
 
+# The operations a service's refusal may point to (ServiceError.see), as this API spells them.
+OPERATIONS = {
+    "stop": "POST /api/networks/{id}/stop",
+    "train": "POST /api/networks/{id}/train",
+    "step": "POST /api/networks/{id}/step",
+    "events": "GET /api/networks/{id}/events",
+    "configure": "PATCH /api/networks/{id}",
+}
+
+
 def _handler(status: int):
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        body = {"detail": _sentence(str(exc))}
+        body = {"detail": _sentence(str(exc), _operations(request, getattr(exc, "see", ())))}
         headers = {}
         if isinstance(exc, StepOrderError):
             body["next_step"] = exc.expected
@@ -137,6 +147,18 @@ def _handler(status: int):
     return handle
 
 
-def _sentence(text: str) -> str:
+def _operations(request: Request, names: tuple[str, ...]) -> list[str]:
+    network_id = request.path_params.get("network_id", "{id}")
+    return [OPERATIONS[name].replace("{id}", network_id) for name in names]
+
+
+def _sentence(text: str, operations: list[str] = ()) -> str:
+    """A capitalised sentence; the operations it advises, named in parentheses at its end."""
     text = text.strip()
-    return text[:1].upper() + text[1:] if text else "Invalid request."
+    if not text:
+        return "Invalid request."
+    text = text[:1].upper() + text[1:]
+    if operations:
+        end = text[-1] if text[-1] in ".!?" else ""
+        text = f"{text.removesuffix(end)} ({'; '.join(operations)}){end}"
+    return text

@@ -21,11 +21,13 @@ from pydantic import (
 )
 
 from backend.core.activations import ACTIVATIONS
-from backend.core.datasets import BUILTINS
+from backend.core.config import BATCH_MODES, REGULARIZATIONS, RULES
+from backend.core.datasets import BUILTINS, MAX_CLASSES
+from backend.core.experiment import FORMAT
 from backend.core.features import FEATURES
 from backend.core.history import HISTORY_POINTS
 from backend.core.network import INIT_SCHEMES
-from backend.core.training import BATCH_MODES, REGULARIZATIONS, RULES, whole_128
+from backend.core.randomstate import whole_128
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 DatasetName = Literal[tuple(BUILTINS)]  # type: ignore[valid-type]
@@ -224,7 +226,7 @@ class DataDocument(Body):
     points: list[tuple[Coordinate, Coordinate, Value]] = Field(min_length=1,
                                                                max_length=MAX_POINTS)
     task: Literal["classification", "regression"]
-    classes: StrictInt = Field(ge=0, le=8)
+    classes: StrictInt = Field(ge=0, le=MAX_CLASSES)
     domain: tuple[tuple[Coordinate, Coordinate], tuple[Coordinate, Coordinate]]
     # Indices of the points (the core reads them as int64: bounded here, not only there).
     train: list[Annotated[StrictInt, Field(ge=0, lt=MAX_POINTS)]] = Field(
@@ -294,7 +296,7 @@ class ImportBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
-    format: Literal["nn-playground/1"]
+    format: Literal[FORMAT]
     spec: CreateBody
     data: DataDocument
     layers: list[ExportedLayer] = Field(min_length=1, max_length=65)

@@ -83,7 +83,8 @@ class Budgets:
                 f"this network's batch holds {batch:,} samples (batch mode "
                 f"'{t.config.batch_mode}'); stepping through it by hand costs {cost}, and one "
                 f"request may do {self._allowed()}. Use mini-batches of at most {fit:,} samples "
-                "(PATCH the batch), or train whole iterations with POST /step")
+                "(change the batch), or train whole iterations with a step",
+                see=("configure", "step"))
         raise TooLarge(f"a forward of {points:,} points through this network (layers "
                        f"{_sizes(exp)}) costs {cost}; one request may do {self._allowed()}: "
                        f"send at most {fit:,} points at a time")
@@ -161,7 +162,8 @@ class Budgets:
                    f"one {unit} of this network is more than that: train")
         raise TooLarge(f"a step of {epochs or iterations:,} {unit}(s) on this network costs "
                        f"{_work(work)}; a step (its answer waits for it) may do "
-                       f"{_work(budget)}: {instead} in the background with POST /train")
+                       f"{_work(budget)}: {instead} in the background with a run",
+                       see=("train",))
 
     def training_work(self, exp: Experiment) -> tuple[int, int]:
         """The work of one iteration and of one epoch of this network as configured."""

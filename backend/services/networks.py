@@ -195,7 +195,7 @@ class NetworkService:
         token = secrets.token_urlsafe(32)
         stamp = now_iso()
         entry = Entry(secrets.token_hex(16), hash_token(token), experiment, stamp, stamp,
-                      Channel(self.loop))
+                      Channel(self.loop, self.settings.keepalive_seconds))
         entry.held = held_bytes(entry)
         self.make_room(entry.held)
         self._save(entry, with_data=True, client=client)
@@ -226,7 +226,8 @@ class NetworkService:
                         "message": "The server restarted during this run; the weights are "
                                    "those of its last checkpoint."}
         entry = Entry(network_id, token_hash, Experiment.from_dict(doc), created_at,
-                      updated_at, Channel(self.loop), last_run=last_run,
+                      updated_at, Channel(self.loop, self.settings.keepalive_seconds),
+                      last_run=last_run,
                       replaced_by=doc.get("replaced_by"))
         entry.held = held_bytes(entry)
         self.make_room(entry.held)
@@ -272,6 +273,17 @@ class NetworkService:
         finally:
             self.reclaim()
 
+    def reset(self, entry: Entry, seed: int | None = None) -> dict:
+        """New initial weights (the same seed, or ``seed``), counters and history cleared, and
+        no ``last_run`` (it told of a run of the weights now gone); the new state."""
+        def reset(exp: Experiment) -> dict:
+            require_idle(entry)
+            exp.reset(seed)
+            entry.last_run = None
+            return snapshot(entry)
+
+        return self.change(entry, reset)
+
     def replace(self, entry: Entry, successor: Entry) -> None:
         """Its owner moved on to ``successor``: viewers are sent there (a ``replaced`` event)
         and the state says so, for anyone who opens the old link later."""
@@ -307,8 +319,8 @@ class NetworkService:
             raise TooManyRequests(
                 f"this address has made {made} networks in the last hour, as many as one "
                 f"client may (the teacher can raise PLAYGROUND_MAX_CREATES_PER_CLIENT_PER_HOUR)"
-                "; reuse a network (reset it, or PATCH its settings), or try again later",
-                retry_after=600)
+                "; reuse a network (reset it, or change its settings), or try again later",
+                retry_after=600, see=("configure",))
         size = self.store.size()
         if size >= s.max_store_bytes:
             raise Busy(f"the server's store is full ({_mb(size)} of {_mb(s.max_store_bytes)}):"
@@ -431,7 +443,7 @@ def _plausible_id(network_id: str) -> bool:
 
 def require_idle(entry: Entry) -> None:
     if entry.run is not None:
-        raise Conflict("this network is training: stop it first (POST /stop), then try again")
+        raise Conflict("this network is training: stop it first, then try again", see=("stop",))
 
 
 def snapshot(entry: Entry) -> dict:

@@ -17,9 +17,10 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
 
+from backend.settings import Settings
+
 Variant = Hashable  # None (no boundary) or (resolution, neurons, neuron_resolution, encoding)
 
-KEEPALIVE_SECONDS = 15.0
 KEEPALIVE = b": ping\n\n"  # a comment line: keeps proxies and browsers from timing out
 
 
@@ -47,8 +48,12 @@ class Channel:
     KEEP = 64  # events kept for viewers that are behind
     KEEP_BYTES = 4_000_000  # and at most this many bytes of them (the newest is always kept)
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None):
+    def __init__(self, loop: asyncio.AbstractEventLoop | None,
+                 keepalive_seconds: float = Settings.keepalive_seconds):
+        """``keepalive_seconds``: a quiet stream sends a keep-alive comment this often (the
+        setting ``keepalive_seconds``, which whoever makes the channel passes on)."""
         self._loop = loop
+        self.keepalive_seconds = keepalive_seconds
         self._events: deque[Event] = deque()
         self._bytes = 0
         self._seq = itertools.count(1)
@@ -142,7 +147,7 @@ class Channel:
                     try:
                         if self._last_seq == seq and not self.closed:
                             try:
-                                await asyncio.wait_for(fut, KEEPALIVE_SECONDS)
+                                await asyncio.wait_for(fut, self.keepalive_seconds)
                             except TimeoutError:
                                 yield KEEPALIVE
                     finally:  # also when the viewer leaves during the keep-alive

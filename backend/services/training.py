@@ -61,8 +61,8 @@ class TrainingService:
     def start(self, entry: Entry, epochs: int, max_epochs_per_second: float | None) -> Run:
         with entry.lock:
             if entry.run is not None:
-                raise Conflict("this network is already training; stop it first "
-                               "(POST /stop), or follow it on /events")
+                raise Conflict("this network is already training; stop it first, or follow "
+                               "its events", see=("stop", "events"))
             entry.experiment.trainer.check_can_learn()
             if entry.experiment.trainer.next_step != "forward":
                 raise Conflict(f"a batch was begun step by step: call "

@@ -5,8 +5,8 @@ import asyncio
 import json
 import threading
 
-from backend.services import streams
 from backend.services.streams import KEEPALIVE, Channel
+from backend.settings import Settings
 
 
 def parse(raw: bytes) -> tuple[str, dict]:
@@ -17,13 +17,15 @@ def parse(raw: bytes) -> tuple[str, dict]:
     return event[len("event: "):], json.loads(data[len("data: "):])
 
 
-def run(scenario) -> None:
-    """``scenario(channel)`` with a channel on a loop of its own, closed afterwards; in a
-    thread of its own: a test before may have left this thread's loop running."""
+def run(scenario, settings: Settings | None = None) -> None:
+    """``scenario(channel)`` with a channel on a loop of its own, made with ``settings`` as
+    the server makes it, closed afterwards; in a thread of its own: a test before may have
+    left this thread's loop running."""
+    settings = settings or Settings()
     errors = []
 
     async def with_channel():
-        channel = Channel(asyncio.get_running_loop())
+        channel = Channel(asyncio.get_running_loop(), settings.keepalive_seconds)
         try:
             await scenario(channel)
         finally:
@@ -68,21 +70,41 @@ def test_events_are_encoded_once_and_shared_by_every_viewer():
     run(scenario)
 
 
-def test_a_quiet_channel_sends_keepalive_comments(monkeypatch):
-    monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.02)
-
+def test_a_quiet_channel_sends_keepalive_comments_as_often_as_the_setting_says():
     async def scenario(channel):
+        assert channel.keepalive_seconds == 0.05
         items = channel.listen(None, 0)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         assert await take(items, 2) == [KEEPALIVE, KEEPALIVE]
+        assert loop.time() - began >= 2 * 0.05  # not sooner than the setting
+        # The viewer is suspended at its second keep-alive; an event published meanwhile is
+        # the very next thing it gets (no keep-alive first: it has something to send).
         channel.publish("snapshot", "{}")
         got = await take(items, 1)
-        assert got == [KEEPALIVE] or parse(got[0]) == ("snapshot", {})
+        assert parse(got[0]) == ("snapshot", {})
         channel.close()
         assert channel.viewers == 1  # until the generator is closed
         await items.aclose()
         assert channel.viewers == 0
 
-    run(scenario)
+    run(scenario, Settings(keepalive_seconds=0.05))
+
+
+def test_the_keepalive_follows_the_environment_setting():
+    settings = Settings.from_env({"PLAYGROUND_KEEPALIVE_SECONDS": "0.03"})
+
+    async def scenario(channel):
+        items = channel.listen(None, 0)
+        # At the default 15 s this would not come within the scenario's 10 s.
+        assert await asyncio.wait_for(take(items, 1), 5) == [KEEPALIVE]
+        await items.aclose()
+
+    run(scenario, settings)
+
+
+def test_a_channel_made_without_the_setting_uses_its_default():
+    assert Channel(None).keepalive_seconds == Settings().keepalive_seconds == 15.0
 
 
 def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
@@ -96,13 +118,11 @@ def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
     run(scenario)
 
 
-def test_a_viewer_leaving_during_a_keepalive_leaves_nothing_behind(monkeypatch):
-    monkeypatch.setattr(streams, "KEEPALIVE_SECONDS", 0.01)
-
+def test_a_viewer_leaving_during_a_keepalive_leaves_nothing_behind():
     async def scenario(channel):
         items = channel.listen(None, 0)
         assert await take(items, 1) == [KEEPALIVE]  # suspended at the keep-alive
         await items.aclose()
         assert channel.viewers == 0 and not channel._waiters
 
-    run(scenario)
+    run(scenario, Settings(keepalive_seconds=0.01))

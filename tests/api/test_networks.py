@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 
 import numpy as np
 import pytest
@@ -360,9 +361,36 @@ def test_a_step_is_bounded_by_its_work_not_by_a_count(make, client):
     r = client.post(net.url + "/step", json={"epochs": 100_000}, headers=net.headers)
     assert r.status_code == 413
     detail = r.json()["detail"]
-    assert "multiply-adds" in detail and "POST /train" in detail and "at most" in detail
+    assert "multiply-adds" in detail and f"(POST {net.url}/train)" in detail and "at most" in detail
     wide = make({"dataset": {"name": "circle", "n_samples": 1000}, "hidden": [64] * 4,
                  "batch": {"mode": "stochastic"}})
     r = client.post(wide.url + "/step", json={"epochs": 100}, headers=wide.headers)
     assert r.status_code == 413 and "epoch(s)" in r.json()["detail"]
     assert wide.get()["epoch"] == 0  # refused before anything was done
+
+
+def test_a_refusal_names_the_operation_it_advises_with_this_networks_path(make, client):
+    net = make({"dataset": {"name": "xor"}, "hidden": [3]})
+    net.post("/train", {"epochs": 10**6}, expect=202)
+    r = client.post(net.url + "/reset", headers=net.headers)
+    assert r.status_code == 409
+    assert r.json()["detail"] == ("This network is training: stop it first, then try again "
+                                  f"(POST {net.url}/stop)")
+    r = client.post(net.url + "/train", json={"epochs": 5}, headers=net.headers)
+    assert r.status_code == 409
+    assert r.json()["detail"].endswith(f"(POST {net.url}/stop; GET {net.url}/events)")
+    net.post("/stop")
+
+
+def test_a_reset_forgets_the_last_run(make):
+    net = make({"dataset": {"name": "xor"}, "hidden": [3]})
+    net.post("/step", {"epochs": 3})
+    net.post("/train", {"epochs": 5}, expect=202)
+    for _ in range(200):
+        state = net.get()
+        if state["status"] == "idle":
+            break
+        time.sleep(0.01)
+    assert state["last_run"]["reason"] == "finished"
+    assert net.post("/reset")["last_run"] is None
+    assert net.get()["last_run"] is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
@@ -20,6 +21,7 @@ from schemathesis import checks
 
 from backend.api.app import create_app
 from backend.settings import Settings
+from tests.reliability.sentences import assert_sentence, why_not_a_sentence
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 LONG_RUN = "FUZZ_EXAMPLES" in os.environ  # make fuzz: new random examples every run
@@ -79,8 +81,65 @@ def test_no_server_error_and_every_answer_matches_its_schema(case):
     # A schema-valid body may still be a 422: the API refuses combinations that JSON Schema
     # cannot express (one activation per layer, weights of the network's shapes, the server's
     # limits, which are settings). Such a refusal must still be a documented Problem with a
-    # sentence, which the response schema check and the check below make sure of.
+    # sentence (tests/reliability/sentences.py), which the response schema check and the
+    # check below make sure of.
     response = case.call_and_validate(excluded_checks=[checks.positive_data_acceptance])
     if 400 <= response.status_code < 500:
-        detail = response.json()["detail"]
-        assert isinstance(detail, list) and detail or len(detail.split()) >= 3, detail
+        assert_sentence(response.json()["detail"], response.status_code)
+
+
+# The rule itself: what the server says today passes, terse or generic refusals do not.
+SENTENCES = [
+    (404, "No network with id '8a8150f72c4a8e3908b5a27321fa56b1'"),
+    (401, "the Authorization header must read 'Bearer <token>'"),
+    (422, "Expected 2 layers of parameters, got 1"),
+    (422, "At most 64 neurons per layer are allowed; got 100"),
+    (422, "Data.train holds an index outside the 200 points"),
+    (422, "'activations' needs one activation per layer with weights: 2 for 1 hidden layer(s) "
+          "and the output, got 1"),
+    (422, "The document does not describe a valid network: the history's epoch must never "
+          "decrease"),
+    (405, "PATCH is not allowed on this path; it allows POST."),
+    (409, "Update cannot come now: the next step is forward; forward, backward and update come "
+          "in that order for each batch"),
+    (400, "The body is not valid JSON (Expecting value): send UTF-8 JSON text, for example {}."),
+    (422, [{"loc": ["body", "epochs"], "msg": "Input should be greater than 0"}]),
+]
+NOT_SENTENCES = [
+    (422, "bad value here"),
+    (422, "Invalid request."),
+    (400, "There was an error parsing the body"),
+    (404, "Not Found"),
+    (422, "learning_rate"),
+    (422, "Invalid value for the field"),
+    (422, "The learning rate is bad"),  # a 422 says what is allowed
+    (422, "ValueError: could not convert string to float: 'x'"),
+    (422, "Setting an array element with a sequence. The requested array has an inhomogeneous "
+          "shape after 1 dimensions."),
+    (409, "3 is wrong"),
+    (422, ""),
+    (422, []),
+    (422, [{"loc": [], "msg": "Field required"}]),
+    (422, None),
+]
+
+
+@pytest.mark.parametrize(("status", "detail"), SENTENCES)
+def test_the_servers_sentences_pass_the_rule(status, detail):
+    assert why_not_a_sentence(detail, status) is None
+
+
+@pytest.mark.parametrize(("status", "detail"), NOT_SENTENCES)
+def test_terse_or_generic_refusals_fail_the_rule(status, detail):
+    assert why_not_a_sentence(detail, status) is not None
+
+
+def test_weights_in_rows_of_different_lengths_are_refused_with_a_sentence():
+    with TestClient(create_app(SETTINGS)) as client:
+        made = client.post("/api/networks", json=BODIES[0]).json()
+        r = client.put(f"/api/networks/{made['id']}/parameters",
+                       headers={"Authorization": f"Bearer {made['token']}"},
+                       json={"layers": [{"W": [[1, 2], [3], [4, 5]], "b": [0, 0, 0]},
+                                        {"W": [[1, 1, 1]], "b": [0]}]})
+        assert r.status_code == 422
+        assert why_not_a_sentence(r.json()["detail"], 422) is None, r.json()["detail"]

@@ -2,10 +2,11 @@ from fastapi import APIRouter
 
 from backend.api.deps import ServicesDep
 from backend.core.activations import ACTIVATIONS
-from backend.core.datasets import BUILTINS, N_SAMPLES_MIN, NOISE_RANGE
+from backend.core.config import BATCH_MODES, REGULARIZATIONS, RULE_DESCRIPTIONS, RULES
+from backend.core.datasets import BUILTINS, N_SAMPLES_MIN, NOISE_RANGE, fixed_points
 from backend.core.features import FEATURES
 from backend.core.network import INIT_SCHEMES
-from backend.core.training import BATCH_MODES, REGULARIZATIONS, RULE_DESCRIPTIONS, RULES
+from backend.core.spec import DEFAULT_DATASET
 
 router = APIRouter(tags=["meta"])
 
@@ -24,13 +25,15 @@ def catalog(services: ServicesDep) -> dict:
         "datasets": [
             {"name": d.name, "task": d.task, "classes": d.classes,
              "description": d.description, "fixed_points": d.fixed_points,
+             **({"points": fixed_points(d.name)} if d.fixed_points else {}),
              "parameters": {} if d.fixed_points else {
                  "n_samples": {"min": N_SAMPLES_MIN, "max": settings.max_samples,
-                               "default": 200},
-                 "noise": {"min": NOISE_RANGE[0], "max": NOISE_RANGE[1], "default": 0.1},
+                               "default": DEFAULT_DATASET["n_samples"]},
+                 "noise": {"min": NOISE_RANGE[0], "max": NOISE_RANGE[1],
+                           "default": DEFAULT_DATASET["noise"]},
                  "train_fraction": {"min": 0.0, "min_exclusive": True, "max": 1.0,
-                                    "default": 0.5},
-                 "seed": {"min": 0, "max": 2**32 - 1, "default": 1},
+                                    "default": DEFAULT_DATASET["train_fraction"]},
+                 "seed": {"min": 0, "max": 2**32 - 1, "default": DEFAULT_DATASET["seed"]},
              }}
             for d in BUILTINS.values()
         ],

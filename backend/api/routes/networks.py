@@ -88,14 +88,7 @@ def put_parameters(body: ParametersBody, entry: OwnedEntry, services: ServicesDe
 def reset_network(entry: OwnedEntry, services: ServicesDep,
                   body: ResetBody | None = None) -> dict:
     """New initial weights (the same seed, or `seed`); counters and history cleared."""
-    seed = body.seed if body else None
-
-    def reset(exp: Experiment) -> dict:
-        require_idle(entry)
-        exp.reset(seed)
-        return snapshot(entry)
-
-    return services.networks.change(entry, reset)
+    return services.networks.reset(entry, body.seed if body else None)
 
 
 @router.post("/{network_id}/fork", status_code=201)

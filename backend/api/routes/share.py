@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from backend.api.deps import ServicesDep
-from backend.netinfo import WILDCARDS, addresses_to_open, lan_urls
+from backend.netinfo import WILDCARDS, addresses_to_open, is_loopback, lan_urls
 from backend.sharing import qr_svg
 
 router = APIRouter(tags=["sharing"])
@@ -13,11 +13,12 @@ router = APIRouter(tags=["sharing"])
 
 @router.get("/share")
 def share(services: ServicesDep) -> dict:
-    """The addresses at which this server can be opened (the local network's first when it
-    serves a classroom on 0.0.0.0)."""
+    """The addresses at which this server can be opened: `PLAYGROUND_PUBLIC_URL` alone when
+    it is set, else the local network's first when it serves a classroom on 0.0.0.0."""
     settings = services.settings
-    urls = addresses_to_open(settings.host, settings.port)
-    classroom = settings.host in WILDCARDS
+    public = settings.public_address
+    urls = addresses_to_open(settings.host, settings.port, public)
+    classroom = not is_loopback(public) if public else settings.host in WILDCARDS
     lan = lan_urls(urls)
     return {"urls": lan + [u for u in urls if u not in lan], "classroom": classroom}
 

@@ -1,33 +1,47 @@
-"""``python -m backend --host H --port P --db PATH``: start the playground server."""
+"""``python -m backend --host H --port P --db PATH``: start the playground server.
+
+Only the standard library is imported before the arguments are read, so that ``--help`` and
+the checks of the port and the database work before the app's dependencies are installed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import os
+import socket
 import sys
+from pathlib import Path
 
-from backend import allocator
 from backend.netinfo import addresses_to_open, lan_urls
 from backend.settings import Settings
-from backend.sharing import qr_terminal
+
+PROG = "python -m backend"
+BACKLOG = 2048  # as Uvicorn's
 
 
 def parse_args(argv: list[str] | None = None, base: Settings | None = None) -> Settings:
     base = base or Settings.from_env()
     parser = argparse.ArgumentParser(
-        prog="python -m backend",
-        description="Serve the neural-network playground (page at /, API at /api).",
+        prog=PROG,
+        description="Serve the neural-network playground (page at /, API at /api). Every "
+                    "setting also reads PLAYGROUND_<NAME> from the environment. Install "
+                    "first: `make run` does it, or `pip install -e .`",
     )
     parser.add_argument("--host", help=f"address to listen on (default {base.host}; "
                         "0.0.0.0 serves the local network)")
     parser.add_argument("--port", type=int, help=f"port (default {base.port})")
     parser.add_argument("--db", help=f"SQLite file, or :memory: (default {base.db})")
+    parser.add_argument("--public-url", help="the address others open this server at, given "
+                        "by the share link, /api/share and the QR codes (behind Docker or a "
+                        "proxy; env PLAYGROUND_PUBLIC_URL; default: the listening address)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help=f"log level (default {base.log_level})")
     args = parser.parse_args(argv)
     return base.with_overrides(
-        host=args.host, port=args.port, db=args.db, log_level=args.log_level
+        host=args.host, port=args.port, db=args.db, public_url=args.public_url,
+        log_level=args.log_level,
     )
 
 
@@ -35,20 +49,113 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = parse_args(argv)
     except ValueError as exc:
-        raise SystemExit(f"python -m backend: {exc}") from None
+        raise SystemExit(f"{PROG}: {exc}") from None
+    # Before anything is printed or loaded: the port is free, the database is no other
+    # server's. The socket bound here is the one the server listens on.
+    listener = bind_port(settings)
+    settings = settings.with_overrides(port=listener.getsockname()[1])  # --port 0: the one got
+    db_lock = lock_database(settings.db, listener)  # noqa: F841 (held until the process exits)
     # One BLAS thread per training thread: the server runs many small products at once, where
     # a second BLAS thread only waits for a busy core. Set before NumPy is first imported.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
-    from backend.api.app import create_app
-    from backend.core import kernel
-    from backend.serve import serve
+    try:
+        from backend.api.app import create_app
+        from backend.core import accelerator
+        from backend.serve import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "backend").partition(".")[0] == "backend":
+            raise
+        raise SystemExit(f"{PROG}: the module {exc.name!r} is missing: install the app first "
+                         "(`make run` does it in .venv, or `pip install -e .`)") from None
 
     app = create_app(settings)
-    kernel.warm_up()
+    accelerator.warm_up()  # Numba's loops for small networks, when Numba is installed
     settle_memory()
     print(startup_message(settings), file=sys.stderr, flush=True)
-    serve(app, settings)
+    serve(app, settings, listener)
+
+
+def bind_port(settings: Settings) -> socket.socket:
+    """The listening socket, bound now (as Uvicorn would bind it); a clear message and exit
+    status 1 when the port is taken or the address is not this machine's."""
+    host, port = settings.host, settings.port
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    if os.name != "nt":  # a port left in TIME_WAIT by a server just stopped is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        # Listening at once: a second server starting meanwhile cannot bind it too (with
+        # SO_REUSEADDR, Linux lets two sockets bind one port while neither listens).
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        other = port + 1 if 0 < port < 65535 else 8001
+        choose = (f"Stop that server, or choose another port: {PROG} --port {other} "
+                  f"(or make run PORT={other}).")
+        if exc.errno == errno.EADDRINUSE:
+            message = (f"port {port} is already in use on {host or 'all addresses'}: another "
+                       f"server (probably another playground) is running there. {choose}")
+        elif exc.errno == errno.EACCES:
+            message = (f"not allowed to listen on port {port} (ports below 1024 need "
+                       f"administrator rights): choose another with --port {other} "
+                       f"(or make run PORT={other}).")
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            message = (f"cannot listen on {host}: it is not an address of this machine. Use "
+                       "127.0.0.1 (this computer only) or 0.0.0.0 (the local network).")
+        else:
+            message = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        raise SystemExit(f"{PROG}: {message}") from None
+    return sock
+
+
+def lock_path(db: str) -> Path | None:
+    """The lock file beside a database file (None for :memory: or a non-file URL)."""
+    if not db or db == ":memory:" or "://" in db or db.startswith("file:"):
+        return None
+    return Path(db).with_name(Path(db).name + ".lock")
+
+
+def lock_database(db: str, listener: socket.socket | None = None):
+    """An advisory lock (``flock``) on a file beside the database, held for the life of the
+    process (the system lets go of it however the process ends, even by kill -9). A second
+    server on the same file is refused: each keeps the networks it uses in memory and writes
+    them back, so the two would overwrite each other's changes. Returns the open lock file,
+    or None when there is nothing to lock or locks are not supported here."""
+    path = lock_path(db)
+    if path is None:
+        return None
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no check
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 (held until the process exits)
+    except OSError:
+        return None  # the store reports a directory it cannot write to
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            handle.close()
+            return None  # a file system without locks: no check
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        raise SystemExit(
+            f"{PROG}: the database {db} is in use by another running server"
+            f"{f' ({holder})' if holder else ''}. Two servers on one database would each keep "
+            "networks in memory and overwrite each other's changes, so this one does not "
+            "start. Stop the other server, or give this one its own database: "
+            f"{PROG} --db data/other.db (or make run DB=data/other.db; DB=:memory: keeps "
+            "nothing).") from None
+    handle.seek(0)
+    handle.truncate()
+    where = f", port {listener.getsockname()[1]}" if listener is not None else ""
+    handle.write(f"process {os.getpid()}{where}\n")
+    handle.flush()
+    return handle
 
 
 def settle_memory() -> None:
@@ -56,19 +163,24 @@ def settle_memory() -> None:
     from the cyclic garbage collector, whose full passes would otherwise walk it again and
     again. Under a classroom's load that cut those pauses, which hold every thread, from
     about 100 ms to about 25 ms. And the C allocator gives freed memory back (allocator)."""
+    from backend import allocator
+
     gc.collect()
     gc.freeze()
     allocator.tune()
 
 
 def startup_message(settings: Settings) -> str:
-    """The addresses to open; serving a classroom, the first LAN one as a QR code too."""
-    urls = addresses_to_open(settings.host, settings.port)
+    """The addresses to open (``public_url`` alone when it is set); serving a classroom, the
+    first one others can reach as a QR code too."""
+    from backend.sharing import qr_terminal  # segno: only once the app is installed
+
+    urls = addresses_to_open(settings.host, settings.port, settings.public_address)
     lines = ["Neural-network playground: open", *(f"  {url}" for url in urls)]
     lan = lan_urls(urls)
     if lan:
-        lines += ["", f"Students on the same network open {lan[0]} or scan:",
-                  qr_terminal(lan[0])]
+        who = "Students" if settings.public_address else "Students on the same network"
+        lines += ["", f"{who} open {lan[0]} or scan:", qr_terminal(lan[0])]
     return "\n".join(lines)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+from urllib.parse import urlsplit
 
 WILDCARDS = {"0.0.0.0", "::", ""}
 
@@ -29,11 +31,26 @@ def lan_addresses() -> list[str]:
     return unique
 
 
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine only (localhost, 127.x, ::1)."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def lan_urls(urls: list[str]) -> list[str]:
     """The addresses other machines can open (not loopback)."""
-    return [u for u in urls if not u.startswith("http://127.")]
+    return [u for u in urls if not is_loopback(u)]
 
 
-def addresses_to_open(host: str, port: int) -> list[str]:
+def addresses_to_open(host: str, port: int, public_url: str = "") -> list[str]:
+    """The addresses to open: ``public_url`` alone when it is set (the server may listen on an
+    address nobody else can reach, a container's), else those the server listens on."""
+    if public_url:
+        return [public_url]
     hosts = ["127.0.0.1", *lan_addresses()] if host in WILDCARDS else [host]
-    return [f"http://{h}:{port}/" for h in hosts]
+    return [f"http://[{h}]:{port}/" if ":" in h else f"http://{h}:{port}/" for h in hosts]

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import resource
+import socket
 import time
 from collections import Counter
 
@@ -171,7 +172,10 @@ class Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def serve(app, settings: Settings) -> None:
+def serve(app, settings: Settings, listener: socket.socket | None = None) -> None:
+    """Serve ``app`` until Ctrl+C or SIGTERM; on ``listener`` when given (a socket bound to
+    the settings' address beforehand, so that a port in use is found before the start),
+    else on a socket Uvicorn binds."""
     files = raise_file_limit(settings.max_connections + FILES_RESERVED)
     max_connections = min(settings.max_connections, max(16, files - FILES_RESERVED))
     if max_connections < settings.max_connections:
@@ -183,6 +187,6 @@ def serve(app, settings: Settings) -> None:
                             http=guarded_protocol(guard),
                             timeout_keep_alive=settings.idle_connection_seconds)
     try:
-        Server(config).run()
+        Server(config).run(sockets=[listener] if listener is not None else None)
     except KeyboardInterrupt:  # Ctrl+C: the server has shut down cleanly already
         pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "PLAYGROUND_"
@@ -56,6 +57,9 @@ class Settings:
     request_head_seconds: float = 5.0  # a connection's request line and headers arrive in time
     idle_connection_seconds: float = 5.0  # a kept-alive connection waits this long for more
     allowed_hosts: str = ""  # host names served besides localhost and IP addresses (a,b,...)
+    # The address others open this server at (behind Docker or a proxy): the share link, the
+    # start banner, /api/share and the QR codes give it instead of the listening address.
+    public_url: str = ""
 
     # Background training and streams.
     checkpoint_seconds: float = 2.0
@@ -70,6 +74,7 @@ class Settings:
                                  f"above 0; got {value}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"the port must be from 0 to 65535; got {self.port}")
+        normalize_public_url(self.public_url)  # a clear error now rather than a broken link
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -115,8 +120,50 @@ class Settings:
 
     @property
     def host_names(self) -> list[str]:
-        """The host names of ``allowed_hosts``, lower case."""
-        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        """The host names of ``allowed_hosts``, lower case, and that of ``public_url`` (the
+        address the server gives out must be answered)."""
+        names = [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        public = urlsplit(self.public_address).hostname if self.public_address else None
+        if public and public not in names:
+            names.append(public)
+        return names
+
+    @property
+    def public_address(self) -> str:
+        """``public_url`` as the page uses it (ending in a slash), or "" when it is not set."""
+        return normalize_public_url(self.public_url)
+
+
+def normalize_public_url(value: str) -> str:
+    """An http(s) address without credentials, query or fragment, ending in a slash (the page
+    appends ``#watch=...`` to it); "" stays "". A ValueError says what is wrong."""
+    text = value.strip()
+    if not text:
+        return ""
+    problem = None
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if parts.scheme.lower() not in ("http", "https"):
+            problem = "it must start with http:// or https://"
+        elif not parts.hostname:
+            problem = "it names no host"
+        elif parts.username is not None or parts.password is not None:
+            problem = "it must not carry a user name or password"
+        elif parts.query or parts.fragment or "?" in text or "#" in text:
+            problem = "it must not have a ?query or #fragment (the share link adds its own)"
+        elif any(c.isspace() for c in text):
+            problem = "it must not contain spaces"
+    if problem:
+        raise ValueError(
+            f"{ENV_PREFIX}PUBLIC_URL must be the address others open this server at, such as "
+            f"http://192.168.1.20:8000/ or https://playground.example.org/; got {value!r}: "
+            f"{problem}")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return parts._replace(scheme=parts.scheme.lower(), path=path).geturl()
 
 
 def _parse(raw: str, kind: type, name: str):

@@ -1,4 +1,5 @@
-"""The classroom addresses and their QR codes encode the URL the server serves."""
+"""The classroom addresses and their QR codes encode the URL the server serves, or the public
+address (``PLAYGROUND_PUBLIC_URL``) when one is set."""
 
 import re
 
@@ -6,7 +7,7 @@ import httpx
 import pytest
 import segno
 
-from backend.__main__ import startup_message
+from backend.__main__ import parse_args, startup_message
 from backend.netinfo import lan_addresses
 from backend.settings import Settings
 from tests.conftest import start_server
@@ -49,6 +50,66 @@ def test_classroom_start_prints_lan_addresses_and_a_qr_code_of_the_first():
     printed = terminal_qr_to_matrix(message)
     expected = segno_matrix(lan[0], border=2)
     assert printed[:len(expected)] == expected
+
+
+def test_a_public_url_is_printed_and_encoded_instead_of_the_listening_addresses():
+    public = "https://playground.example.org"
+    message = startup_message(Settings(host="0.0.0.0", port=8123, public_url=public))
+    urls = re.findall(r"^  (\S+)$", message, re.M)
+    assert urls == [public + "/"]  # not the container's (or this machine's) own addresses
+    assert "127.0.0.1" not in message and ":8123" not in message
+    assert f"open {public}/ or scan" in message
+    printed = terminal_qr_to_matrix(message)
+    expected = segno_matrix(public + "/", border=2)
+    assert printed[:len(expected)] == expected
+
+
+def test_a_public_url_on_loopback_gets_no_qr_code():
+    message = startup_message(Settings(host="0.0.0.0", public_url="http://localhost:9000"))
+    assert message.splitlines() == ["Neural-network playground: open", "  http://localhost:9000/"]
+
+
+@pytest.mark.parametrize("given, used", [
+    ("http://192.168.1.20:8000", "http://192.168.1.20:8000/"),
+    ("HTTPS://playground.example.org/nn", "https://playground.example.org/nn/"),
+    (" https://playground.example.org/ ", "https://playground.example.org/"),
+    ("http://[2001:db8::1]:8000/", "http://[2001:db8::1]:8000/"),
+    ("", ""),
+])
+def test_the_public_url_setting_reads_the_environment_and_ends_in_a_slash(given, used):
+    settings = Settings.from_env({"PLAYGROUND_PUBLIC_URL": given})
+    assert settings.public_url == given and settings.public_address == used
+    assert Settings().public_address == ""  # unset by default: the listening address
+
+
+@pytest.mark.parametrize("given, why", [
+    ("192.168.1.20:8000", "http:// or https://"), ("playground.lan", "http:// or https://"),
+    ("ftp://playground.lan/", "http:// or https://"), ("http://", "no host"),
+    ("http://playground.lan:99999/", "Port"), ("http://playground.lan:port/", "Port"),
+    ("http://me:secret@playground.lan/", "user name or password"),
+    ("http://playground.lan/?a=1", "query"), ("http://playground.lan/#watch=1", "fragment"),
+    ("http://play ground.lan/", "spaces"),
+])
+def test_a_public_url_that_is_no_http_address_is_refused_with_a_sentence(given, why):
+    with pytest.raises(ValueError, match="PLAYGROUND_PUBLIC_URL must be") as error:
+        Settings.from_env({"PLAYGROUND_PUBLIC_URL": given})
+    assert why in str(error.value) and repr(given) in str(error.value)
+    with pytest.raises(ValueError, match="PLAYGROUND_PUBLIC_URL"):
+        parse_args(["--public-url", given], base=Settings())
+
+
+def test_the_command_line_public_url_overrides_the_environment():
+    base = Settings.from_env({"PLAYGROUND_PUBLIC_URL": "http://10.0.0.2:8000/"})
+    assert parse_args([], base=base).public_address == "http://10.0.0.2:8000/"
+    settings = parse_args(["--public-url", "https://nn.school.lan"], base=base)
+    assert settings.public_address == "https://nn.school.lan/"
+
+
+def test_the_public_url_host_name_is_answered():
+    settings = Settings(public_url="https://NN.School.lan:8443/", allowed_hosts="other.lan")
+    assert settings.host_names == ["other.lan", "nn.school.lan"]
+    assert Settings(public_url="http://10.0.0.2:8000/").host_names == ["10.0.0.2"]
+    assert Settings().host_names == []
 
 
 def test_loopback_start_prints_no_qr_code():

@@ -122,7 +122,7 @@ export class Controls {
       const canvas = document.createElement("canvas");
       canvas.width = 96;
       canvas.height = 96;
-      drawPreview(canvas, d.name);
+      drawPreview(canvas, d);
       const label = document.createElement("span");
       label.textContent = DATASET_LABELS[d.name] || cap(d.name);
       b.append(canvas, label);

@@ -18,12 +18,6 @@ function gauss(r) {
   return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 }
 
-const LOGIC = {
-  and: [0, 0, 0, 1],
-  or: [0, 1, 1, 1],
-  xor: [0, 1, 1, 0],
-};
-const CORNERS = [[0, 0], [0, 1], [1, 0], [1, 1]];
 
 function points(name, n = 70) {
   const r = rng(7);
@@ -87,7 +81,9 @@ const REGRESSION = {
 };
 
 /** Draw the preview of dataset `name` on `canvas` (its pixel size already set). */
-export function drawPreview(canvas, name) {
+// `dataset`: the catalog's entry (the logic sets' points come from there).
+export function drawPreview(canvas, dataset) {
+  const { name } = dataset;
   const ctx = canvas.getContext("2d");
   const W = canvas.width;
   ctx.clearRect(0, 0, W, W);
@@ -98,16 +94,16 @@ export function drawPreview(canvas, name) {
     drawHeatmap(canvas, values, 24, 24, { mapper: { map: (v) => v, dynamic: false } });
     return;
   }
-  if (LOGIC[name]) {
+  if (dataset.points) {
     const pad = W * 0.25;
     ctx.strokeStyle = "rgba(0,0,0,0.12)";
     ctx.strokeRect(pad, pad, W - 2 * pad, W - 2 * pad);
-    CORNERS.forEach(([a, b], i) => {
+    for (const [a, b, label] of dataset.points) {
       ctx.beginPath();
       ctx.arc(pad + a * (W - 2 * pad), W - pad - b * (W - 2 * pad), W * 0.09, 0, 2 * Math.PI);
-      ctx.fillStyle = classColor(LOGIC[name][i]);
+      ctx.fillStyle = classColor(label);
       ctx.fill();
-    });
+    }
     return;
   }
   if (name === "custom") {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 
@@ -63,7 +63,38 @@ class Follower:
     def of(self, name: str) -> list[dict]:
         return [data for n, data, _ in self.received if n == name]
 
+    def mark(self) -> int:
+        """Where the stream is now: take it before the call whose events you mean, then ask
+        for them with ``next(..., after=mark)``."""
+        return len(self.received)
+
+    def since(self, mark: int) -> list[tuple[str, dict]]:
+        """(name, data) of every event received from ``mark`` on."""
+        return [(name, data) for name, data, _ in self.received[mark:]]
+
+    def next(self, name: str, where: Callable[[dict], bool] | None = None, after: int = 0,
+             timeout: float = 20.0) -> dict:
+        """The first ``name`` event received from position ``after`` on (see :meth:`mark`)
+        whose data ``where`` accepts, waiting for it. Tests wait for the event they mean this
+        way, not by counting events: the stream may send more of a kind than a test expects
+        (docs/API.md, "Events")."""
+        deadline = time.monotonic() + timeout
+        seen = after
+        while True:
+            received = self.received[seen:]
+            for n, data, _ in received:
+                if n == name and (where is None or where(data)):
+                    return data
+            seen += len(received)
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no {name!r} event as asked within {timeout} s after "
+                                     f"event {after}: {self.names()[after:][-10:]}")
+            time.sleep(0.01)
+
     def wait_for(self, name: str, count: int = 1, timeout: float = 20.0) -> list[dict]:
+        """Every ``name`` event so far, once there are ``count`` of them. Counting fits only
+        events whose number is certain (the snapshot on connect, the ``done`` of each run);
+        otherwise wait for the event meant with :meth:`next`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if len(self.of(name)) >= count:

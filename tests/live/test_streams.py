@@ -7,6 +7,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import start_server
 from tests.live.sse import Follower
 
 pytestmark = pytest.mark.server
@@ -49,18 +50,99 @@ def test_the_stream_stays_open_across_runs_and_a_late_viewer_starts_right(live_s
     early = Follower(url)
     early.wait_for("snapshot")
     httpx.post(url + "/train", json={"epochs": 50}, headers=owner)
-    early.wait_for("done")
+    assert early.next("done")["epoch"] == 50
     late = Follower(url)
     state = late.wait_for("snapshot")[0]
-    assert state["epoch"] == 50 and state["last_run"]["reason"] == "finished"
-    httpx.post(url + "/train", json={"epochs": 30}, headers=owner)
+    assert late.names()[0] == "snapshot"  # a stream opens with the state
+    assert state["epoch"] == 50 and state["status"] == "idle"
+    assert state["last_run"]["reason"] == "finished"
+    # Waits are for the event meant, never a count: starting a run sends snapshots too.
+    marks = {viewer: viewer.mark() for viewer in (early, late)}
+    assert httpx.post(url + "/train", json={"epochs": 30}, headers=owner).status_code == 202
     for viewer in (early, late):
-        assert viewer.wait_for("done", count=2 if viewer is early else 1)[-1]["epoch"] == 80
+        done = viewer.next("done", after=marks[viewer])
+        assert done["reason"] == "finished" and done["epoch"] == 80
     # A change outside a run reaches every viewer as a snapshot.
-    httpx.post(url + "/reset", json={}, headers=owner)
-    assert late.wait_for("snapshot", count=2)[-1]["epoch"] == 0
+    marks = {viewer: viewer.mark() for viewer in (early, late)}
+    reset = httpx.post(url + "/reset", json={}, headers=owner).json()
+    assert reset["epoch"] == 0
+    for viewer in (early, late):
+        shown = viewer.next("snapshot", after=marks[viewer], where=lambda s: s["epoch"] == 0)
+        assert shown["updated_at"] == reset["updated_at"] and shown["layers"] == reset["layers"]
+        assert shown["iteration"] == 0 and shown["status"] == "idle"
     early.close()
     late.close()
+
+
+def test_a_queued_run_shows_each_status_as_a_snapshot_in_order(tmp_path):
+    """The events docs/API.md lists for a run, in their order, on a server with one training
+    thread held by another run (so that the run is sure to wait in the queue)."""
+    server = start_server(tmp_path / "playground.db", tmp_path / "server.log",
+                          env={"PLAYGROUND_MAX_CONCURRENT_RUNS": "1",
+                               "PLAYGROUND_RUN_SLICE_SECONDS": "60"})
+    try:
+        busy_url, busy_owner = create(server, {"dataset": {"name": "spiral"}, "hidden": [8, 8]})
+        assert httpx.post(busy_url + "/train", json={"epochs": 1_000_000},
+                          headers=busy_owner).status_code == 202
+        deadline = time.monotonic() + 20
+        while httpx.get(busy_url).json()["status"] != "training":  # it has the thread now
+            assert time.monotonic() < deadline, "the first run never started"
+            time.sleep(0.01)
+        url, owner = create(server, {"dataset": {"name": "xor"}, "hidden": [3]})
+        cancelled_url, cancelled_owner = create(server, {"dataset": {"name": "and"}})
+        viewer, other = Follower(url), Follower(cancelled_url)
+        viewer.wait_for("snapshot")
+        other.wait_for("snapshot")
+
+        mark = viewer.mark()
+        r = httpx.post(url + "/train", json={"epochs": 1000, "max_epochs_per_second": 40},
+                       headers=owner)
+        assert r.status_code == 202 and r.json()["status"] == "queued"
+        queued = viewer.next("snapshot", after=mark)
+        assert queued["status"] == "queued" and queued["epoch"] == 0
+
+        # A run stopped in the queue ends there: its viewers get a done, and no snapshot.
+        other_mark = other.mark()
+        httpx.post(cancelled_url + "/train", json={"epochs": 10}, headers=cancelled_owner)
+        assert other.next("snapshot", after=other_mark)["status"] == "queued"
+        stopped = httpx.post(cancelled_url + "/stop", headers=cancelled_owner).json()
+        assert stopped["status"] == "idle" and stopped["epoch"] == 0
+        done = other.next("done", after=other_mark)
+        assert done["reason"] == "stopped" and done["message"] == "Stopped before it started."
+        assert [n for n, _ in other.since(other_mark)] == ["snapshot", "done"]
+
+        # The thread is free: the run starts (a snapshot, "training", before any progress).
+        httpx.post(busy_url + "/stop", headers=busy_owner)
+        started = viewer.next("snapshot", after=mark, where=lambda s: s["status"] != "queued")
+        assert started["status"] == "training" and started["epoch"] == 0
+        viewer.next("progress", after=mark, where=lambda p: p["epoch"] >= 2)
+        # A change during the run (handed to it between two epochs): a snapshot, "training".
+        patched_mark = viewer.mark()
+        assert httpx.patch(url, json={"learning_rate": 0.375},
+                           headers=owner).status_code == 200
+        patched = viewer.next("snapshot", after=patched_mark)
+        assert patched["spec"]["learning_rate"] == 0.375 and patched["status"] == "training"
+        stopped = httpx.post(url + "/stop", headers=owner).json()
+        done = viewer.next("done", after=mark)
+        assert done["reason"] == "stopped" and done["epoch"] == stopped["epoch"] > 0
+
+        events = viewer.since(mark)
+        names = [n for n, _ in events]
+        run = events[:names.index("done") + 1]
+        snapshots = [data["status"] for n, data in run if n == "snapshot"]
+        assert snapshots == ["queued", "training", "training"]  # queued, started, patched
+        first_progress = names.index("progress")
+        assert names.index("snapshot") < first_progress
+        assert [n for n, _ in run[:first_progress]] == ["snapshot", "snapshot"]
+        progress = [data for n, data in run if n == "progress"]
+        assert [p["epoch"] for p in progress] == sorted(p["epoch"] for p in progress)
+        assert run[-2][0] == "progress" and run[-2][1]["epoch"] == done["epoch"]
+        assert run[-2][1]["status"] == "idle"  # the run's last frame: it has ended
+        assert all(p["status"] == "training" for p in progress[:-1])
+        viewer.close()
+        other.close()
+    finally:
+        server.stop()
 
 
 def test_many_viewers_share_one_run_and_stop_ends_it(live_server):

@@ -1,9 +1,10 @@
 """The yardstick: a small, tuned NumPy training loop doing the core's math and nothing else.
 
 Fully connected layers, squared error, the batch mean of ``s^k (a^(k-1))^T``, mini-batches of
-a training set reshuffled each epoch. It does little per step: buffers preallocated for each
-batch size, ``out=`` everywhere, in-place updates, one matrix product per layer and direction,
-no checks, no history. The core must come near it while also doing its bookkeeping.
+a training set reshuffled each epoch, and every ``stride`` epochs the loss on the training and
+the test set (the work of the core's history). It does little per step: buffers preallocated
+for each batch size, ``out=`` everywhere, in-place updates, one matrix product per layer and
+direction, no checks. The core must come near it while also doing its bookkeeping.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ FUNCTIONS = {"tanh": np.tanh, "relu": lambda n, out: np.maximum(n, 0.0, out=out)
 
 class ReferenceLoop:
     def __init__(self, sizes: list[int], activation: str, X: np.ndarray, Y: np.ndarray,
-                 eta: float, batch: int, seed: int = 0):
+                 eta: float, batch: int, seed: int = 0,
+                 test: tuple[np.ndarray, np.ndarray] | None = None, stride: int = 1):
         rng = np.random.default_rng(seed)
         self.W = [rng.normal(0, np.sqrt(2 / (q + p)), (p, q))
                   for q, p in zip(sizes[:-1], sizes[1:], strict=True)]
@@ -27,6 +29,18 @@ class ReferenceLoop:
         self.Xs, self.Ys = np.empty_like(X), np.empty_like(Y)
         self.buffers: dict[int, tuple] = {}
         self.sizes = sizes
+        self.test, self.stride, self.epochs = test, stride, 0
+        self.losses: list[tuple[float, float]] = []
+        self._outputs: dict[int, list] = {}
+
+    def loss(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The mean over the samples of the squared error (the history's loss)."""
+        if len(X) not in self._outputs:
+            self._outputs[len(X)] = [np.empty((len(X), p)) for p in self.sizes[1:]]
+        yhat = grid_forward(self.W, self.b, "relu" if self.relu else "tanh", X,
+                            self._outputs[len(X)])[-1]
+        yhat -= Y
+        return float(np.einsum("ij,ij->", yhat, yhat)) / len(X)
 
     def _buffers(self, m: int) -> tuple:
         if m not in self.buffers:
@@ -78,6 +92,9 @@ class ReferenceLoop:
                 np.sum(s[k], axis=0, out=gb[k])
                 gb[k] *= step
                 b[k] -= gb[k]
+        self.epochs += 1
+        if self.test is not None and self.epochs % self.stride == 0:
+            self.losses.append((self.loss(self.X, self.Y), self.loss(*self.test)))
         return len(self.X)
 
 

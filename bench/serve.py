@@ -1,7 +1,7 @@
-"""Training speed as a user sees it: epochs per second of a run on the real server, alone and
-with viewers following its stream (boundary and every neuron, as the page asks), and the
-latency of POST /step. Run by ``python -m bench.serve`` (``make bench`` runs it after the core
-figures).
+"""Training speed as a user sees it: a run on the real server next to the tuned NumPy loop
+doing the same work in this process; epochs per second alone and with viewers following its
+stream (boundary and every neuron, as the page asks); the latency of POST /step. Run by
+``python -m bench.serve`` (``make bench`` runs it after the core figures).
 """
 
 from __future__ import annotations
@@ -76,6 +76,73 @@ def epochs_per_second(server, w: workloads.Workload, seconds: float, viewers: in
     return rate, fps
 
 
+class ApiRun:
+    """A network of workload ``w`` on the server, trained in turns: each ``measure`` starts a
+    run, times its epochs over ``seconds`` and stops it."""
+
+    def __init__(self, server, w: workloads.Workload):
+        answer = httpx.post(server.url + "/api/networks", json=w.spec()).json()
+        self.url = f"{server.url}/api/networks/{answer['id']}"
+        self.owner = {"Authorization": f"Bearer {answer['token']}"}
+        self.n_train = w.n_train
+
+    def measure(self, seconds: float) -> float:
+        """Training samples per second (whole epochs x the training points)."""
+        httpx.post(self.url + "/train", json={"epochs": 10**6},
+                   headers=self.owner).raise_for_status()
+        time.sleep(0.3)  # past the start
+        first = httpx.get(self.url).json()
+        began = time.monotonic()
+        time.sleep(seconds)
+        last = httpx.get(self.url).json()
+        elapsed = time.monotonic() - began
+        httpx.post(self.url + "/stop", headers=self.owner)
+        while httpx.get(self.url).json()["status"] != "idle":
+            time.sleep(0.05)
+        return (last["epoch"] - first["epoch"]) * self.n_train / elapsed
+
+
+def reference_rate(loop, seconds: float) -> float:
+    """The tuned loop's training samples per second over about ``seconds``, on one BLAS
+    thread as the server's runs have."""
+    with one_blas_thread():
+        began, samples = time.perf_counter(), 0
+        while time.perf_counter() - began < seconds:
+            samples += loop.epoch()
+        return samples / (time.perf_counter() - began)
+
+
+def one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # the bench extra is not installed: the BLAS's own setting
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def through_the_api(server, seconds: float, repeats: int) -> None:
+    """W1 to W4 trained by a run on the server and by the tuned loop here, in turns (the
+    server idle while the loop runs): the median of the rounds' ratios."""
+    print(f"{'':3} {'workload':<42} {'API':>10} {'NumPy loop':>10} {'api/np':>7}  "
+          f"{'rounds':<20}")
+    for w in workloads.TRAINING:
+        api, loop = ApiRun(server, w), workloads.reference_loop(w)
+        reference_rate(loop, 0.2)  # buffers made, caches warm
+        rounds = [(api.measure(seconds), reference_rate(loop, seconds))
+                  for _ in range(repeats)]
+        ratio = statistics.median(a / r for a, r in rounds)
+        spread = ", ".join(f"{a / r:.2f}" for a, r in rounds)
+        print(f"{w.key:3} {w.label:<42} {statistics.median(a for a, _ in rounds):>10,.0f} "
+              f"{statistics.median(r for _, r in rounds):>10,.0f} {ratio:>7.2f}  {spread}  "
+              "samples/s")
+    print("API: POST /train, epochs counted from GET /api/networks/{id} over the seconds; "
+          "NumPy loop: bench/reference.py in this process (same data, test set and history "
+          "epochs), one BLAS thread, while the server is idle.")
+    print()
+
+
 def step_latency(server, n: int = 200) -> float:
     answer = httpx.post(server.url + "/api/networks", json={}).json()
     url = f"{server.url}/api/networks/{answer['id']}/step"
@@ -96,10 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3,
                    help="rounds of alone, followed and odd runs, taken in turns: the ratios "
                         "are the median of each round's (the machine's speed drifts)")
+    p.add_argument("--api-only", action="store_true",
+                   help="only the table of the API against the NumPy loop")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         server = start(Path(tmp))
         try:
+            through_the_api(server, min(args.seconds, 2.0), max(args.repeats, 3))
+            if args.api_only:
+                return 0
             print(f"{'':3} {'workload':<42} {'alone':>10} {'followed':>10} {'ratio':>6} "
                   f"{'frames/s per viewer':>20}")
             for w in (*workloads.TRAINING[:2], workloads.TRAINING[-1]):

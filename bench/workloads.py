@@ -1,5 +1,9 @@
 """The workloads, our training loop on each, and scikit-learn's MLPRegressor set to the same math.
 
+Each workload is trained as the page trains it: the page's default split (half the points for
+testing) and the loss history on, so every runner also evaluates the loss on the training and
+the test set, at the epochs where the core records a history point.
+
 Each runner is a function ``chunk(k) -> units`` that does k units of work (our whole iterations,
 one of scikit-learn's epochs, one boundary grid) and returns how many samples (or grids) it
 processed, so that :func:`bench.timing.rate` can time it.
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.core.experiment import Experiment
+from backend.core.spec import DEFAULT_DATASET
+from backend.core.training import evaluation_stride
 from bench.reference import ReferenceLoop, grid_forward
 
 Chunk = Callable[[int], int]
@@ -27,7 +33,7 @@ class Workload:
     key: str
     hidden: tuple[int, ...]
     activation: str  # of the hidden layers; the output is linear (regression)
-    n_train: int
+    n_train: int  # training points; as many again are the test set (the page's split)
     batch: int
     learning_rate: float  # ours; scikit-learn gets twice this (its loss is half ours)
 
@@ -36,14 +42,23 @@ class Workload:
         return [2, *self.hidden, 1]
 
     @property
+    def n_samples(self) -> int:
+        return round(self.n_train / TRAIN_FRACTION)
+
+    @property
+    def stride(self) -> int:
+        """The core records (and evaluates) a history point every this many epochs."""
+        return evaluation_stride(self.n_samples)
+
+    @property
     def label(self) -> str:
         return (f"{'-'.join(map(str, self.sizes))} {self.activation}, "
-                f"{self.n_train:,} samples, batch {self.batch}")
+                f"{self.n_train:,}+{self.n_samples - self.n_train:,}, batch {self.batch}")
 
     def spec(self) -> dict:
         return {
-            "dataset": {"name": "plane", "n_samples": self.n_train, "noise": 0.1,
-                        "train_fraction": 1.0, "seed": 1},
+            "dataset": {"name": "plane", "n_samples": self.n_samples, "noise": 0.1,
+                        "train_fraction": TRAIN_FRACTION, "seed": 1},
             "features": ["x1", "x2"],
             "hidden": list(self.hidden),
             "activation": self.activation,
@@ -54,11 +69,13 @@ class Workload:
         }
 
 
+TRAIN_FRACTION = DEFAULT_DATASET["train_fraction"]  # the page's default split
+
 TRAINING = [
     Workload("W1", (4, 2), "tanh", 250, 10, 0.01),
     Workload("W2", (8, 8, 8, 8, 8, 8), "tanh", 250, 10, 0.01),
     Workload("W3", (4, 2), "tanh", 250, 1, 0.01),
-    Workload("W4", (64, 64), "relu", 10_000, 32, 0.001),
+    Workload("W4", (64, 64), "relu", 5_000, 32, 0.001),  # 10,000 points: the sample limit
 ]
 BOUNDARY = TRAINING[1]  # W5: the boundary of W2's network
 
@@ -70,14 +87,14 @@ def experiment(w: Workload) -> Experiment:
 # -- ours ------------------------------------------------------------------------------------
 
 def ours(w: Workload) -> Chunk:
-    """Whole iterations (forward, backward, update) through Trainer.step, as the server runs
-    them: the per-epoch history evaluation on the training set is included."""
+    """k epochs through Trainer.run, as a run on the server trains: the history's evaluation
+    of the training and test sets included."""
     t = experiment(w).trainer
 
     def chunk(k: int) -> int:
-        before = t.epoch * t.n_train + t.cursor
-        t.step(iterations=k)
-        return t.epoch * t.n_train + t.cursor - before
+        before = t.epoch
+        t.run(k)
+        return (t.epoch - before) * t.n_train
 
     return chunk
 
@@ -113,15 +130,22 @@ def quiet():
 
 
 def sklearn(w: Workload, n: int | None = None) -> Chunk:
-    """One partial_fit per epoch of the same training data (its first n samples, if given)."""
+    """One partial_fit per epoch of the same training data (its first n samples, if given),
+    and the loss on the training and test sets at the core's history epochs."""
     t = experiment(w).trainer
     X, y = t.train_a0[:n], t.train_y[:n, 0].copy()
+    X_test, y_test = t.test_a0[:n], t.test_y[:n, 0].copy()
     model = sklearn_model(w)
+    epochs = [0]
 
     def chunk(k: int) -> int:
         with quiet():
             for _ in range(k):
                 model.partial_fit(X, y)
+                epochs[0] += 1
+                if epochs[0] % w.stride == 0:
+                    for inputs, targets in ((X, y), (X_test, y_test)):
+                        float(np.mean((model.predict(inputs) - targets) ** 2))
         return k * len(X)
 
     return chunk
@@ -186,11 +210,17 @@ def boundary_reference(w: Workload = BOUNDARY, resolution: int = BOUNDARY_RESOLU
 # -- the tuned NumPy loop ------------------------------------------------------------------
 
 def numpy_loop(w: Workload) -> Chunk:
-    """bench.reference.ReferenceLoop on the same data: k epochs per chunk."""
-    t = experiment(w).trainer
-    loop = ReferenceLoop(w.sizes, w.activation, t.train_a0, t.train_y, w.learning_rate, w.batch)
+    """bench.reference.ReferenceLoop on the same data, test set and history epochs: k epochs
+    per chunk."""
+    loop = reference_loop(w)
 
     def chunk(k: int) -> int:
         return sum(loop.epoch() for _ in range(k))
 
     return chunk
+
+
+def reference_loop(w: Workload) -> ReferenceLoop:
+    t = experiment(w).trainer
+    return ReferenceLoop(w.sizes, w.activation, t.train_a0, t.train_y, w.learning_rate,
+                         w.batch, test=(t.test_a0, t.test_y), stride=w.stride)

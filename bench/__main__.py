@@ -82,12 +82,14 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         emit(row("W5", label, figures, "grids/s", None))
 
     emit()
-    emit("ours:       Trainer.step (whole iterations; minibatches reshuffled each epoch; "
-         "includes the per-epoch history evaluation and the divergence check)")
-    emit("NumPy loop: bench/reference.py, the tuned yardstick (same math, nothing else); "
-         "W5: its forward pass over the same 10,000 points")
+    emit("ours:       Trainer.run, whole epochs as a run on the server trains them "
+         "(minibatches reshuffled each epoch, the divergence check, and the loss history of the "
+         "training and test sets, the page's split, at the core's history epochs)")
+    emit("NumPy loop: bench/reference.py, the tuned yardstick (same math and the same history "
+         "evaluation, nothing else); W5: its forward pass over the same 10,000 points")
     emit("sklearn:    MLPRegressor, plain SGD with learning_rate_init = 2 eta (its loss is half "
-         "ours), one partial_fit per epoch, no shuffle")
+         "ours), one partial_fit per epoch, no shuffle, the losses of both sets at the same "
+         "epochs")
     emit("ratios > 1: ours is faster.")
     if sk_version:
         emit("1-epoch diff: the largest relative weight difference after one epoch from the "

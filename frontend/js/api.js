@@ -94,32 +94,61 @@ export class Api {
     return data;
   }
 
-  // -- the calls the page makes ---------------------------------------------------------
-  catalog() { return this.request("GET", "/catalog"); }
+  // -- every route of docs/API.md; `token` (optional) for a network other than the page's own --
   health() { return this.request("GET", "/health"); }
+  catalog() { return this.request("GET", "/catalog"); }
+  /** The classroom's addresses (GET /share). */
+  share() { return this.request("GET", "/share"); }
+  /** The QR code of a link, as an image address. */
+  qrUrl(text) { return this.url(`/qr?text=${encodeURIComponent(text)}`); }
+
   create(spec) { return this.request("POST", "/networks", spec); }
   get(id) { return this.request("GET", `/networks/${id}`); }
+  patch(id, changes, token) { return this.request("PATCH", `/networks/${id}`, changes, { auth: true, token }); }
+  remove(id, token) { return this.request("DELETE", `/networks/${id}`, undefined, { auth: true, token }); }
+  setParameters(id, layers, token) {
+    return this.request("PUT", `/networks/${id}/parameters`, { layers }, { auth: true, token });
+  }
+  reset(id, seed, token) {
+    return this.request("POST", `/networks/${id}/reset`, seed == null ? {} : { seed }, { auth: true, token });
+  }
   data(id) { return this.request("GET", `/networks/${id}/data`); }
   history(id) { return this.request("GET", `/networks/${id}/history`); }
-  /** The output at `resolution` (exact float32); the neurons' thumbnails at the stream's size. */
-  boundary(id, resolution = 100, neurons = true, neuronResolution = NEURON_RESOLUTION) {
-    const thumbs = neurons ? `&neurons=true&neuron_resolution=${Math.min(neuronResolution, resolution)}` : "";
-    return this.request("GET", `/networks/${id}/boundary?resolution=${resolution}${thumbs}`);
-  }
-  patch(id, changes) { return this.request("PATCH", `/networks/${id}`, changes, { auth: true }); }
-  setParameters(id, layers) {
-    return this.request("PUT", `/networks/${id}/parameters`, { layers }, { auth: true });
-  }
-  reset(id, seed) {
-    return this.request("POST", `/networks/${id}/reset`, seed == null ? {} : { seed }, { auth: true });
-  }
-  step(id, what) { return this.request("POST", `/networks/${id}/step`, what, { auth: true }); }
-  train(id, body) { return this.request("POST", `/networks/${id}/train`, body, { auth: true }); }
+
+  // The three teaching steps of one batch, in this order (out of order: a 409 naming the next).
+  /** body: {} for the next batch of the batch mode, or {x, y} for points of your own. */
+  forward(id, body = {}, token) { return this.request("POST", `/networks/${id}/forward`, body, { auth: true, token }); }
+  backward(id, token) { return this.request("POST", `/networks/${id}/backward`, {}, { auth: true, token }); }
+  update(id, token) { return this.request("POST", `/networks/${id}/update`, {}, { auth: true, token }); }
+
+  /** what: {iterations: k} or {epochs: k}. */
+  step(id, what, token) { return this.request("POST", `/networks/${id}/step`, what, { auth: true, token }); }
+  train(id, body, token) { return this.request("POST", `/networks/${id}/train`, body, { auth: true, token }); }
   stop(id, token) { return this.request("POST", `/networks/${id}/stop`, {}, { auth: true, token }); }
+  predict(id, x) { return this.request("POST", `/networks/${id}/predict`, { x }); }
+
+  /**
+   * The output over a resolution x resolution grid of the input plane and, with a
+   * neuronResolution, every neuron's map (the server may draw them smaller: its answer says).
+   */
+  boundary(id, { resolution = 100, neuronResolution = null, encoding = null } = {}) {
+    const q = new URLSearchParams({ resolution });
+    if (neuronResolution) {
+      q.set("neurons", "true");
+      q.set("neuron_resolution", Math.min(neuronResolution, resolution));
+    }
+    if (encoding) q.set("encoding", encoding);
+    return this.request("GET", `/networks/${id}/boundary?${q}`);
+  }
+
   exportDocument(id) { return this.request("GET", `/networks/${id}/export`); }
   importDocument(doc) { return this.request("POST", "/networks/import", doc); }
   fork(id) { return this.request("POST", `/networks/${id}/fork`, {}); }
-  remove(id, token) { return this.request("DELETE", `/networks/${id}`, undefined, { auth: true, token }); }
+  /** Tell the viewers of network `id` (needs its token) that network `by` replaced it. */
+  replaced(id, by, token) {
+    return this.request("POST", `/networks/${id}/replaced`, { by }, { auth: true, token });
+  }
+
   /** The stream; with a resolution, progress frames carry the boundary (neurons smaller). */
   eventsUrl(id, resolution, neurons = true, neuronResolution = NEURON_RESOLUTION) {
     const q = resolution

@@ -1,13 +1,6 @@
-// The server's catalog (GET /api/catalog), read tolerantly into the shapes the page uses.
-
-const FALLBACK_ACTIVATIONS = [
-  { name: "hardlim", label: "HardLimit", can_backprop: false },
-  { name: "hardlims", label: "Symmetric HardLimit", can_backprop: false },
-  { name: "relu", label: "ReLU", can_backprop: true },
-  { name: "linear", label: "Linear", can_backprop: true },
-  { name: "sigmoid", label: "Sigmoid", can_backprop: true },
-  { name: "tanh", label: "Tanh", can_backprop: true },
-];
+// The server's catalog (GET /api/catalog), read tolerantly into the shapes the page uses. It is
+// the page's one source for what the server knows: activations, datasets (the logic sets'
+// points too), features, rules and limits are never written here again.
 
 const named = (x) => (typeof x === "string" ? { name: x } : x);
 const asList = (x) => {
@@ -17,28 +10,24 @@ const asList = (x) => {
 };
 
 export function normaliseCatalog(raw = {}) {
-  const activations = asList(raw.activations) || FALLBACK_ACTIVATIONS;
+  const activations = asList(raw.activations) || [];
   const datasets = (asList(raw.datasets) || []).map((d) => ({
     ...d,
     task: d.task || "classification",
     parameters: asList(d.parameters) || [],
   }));
-  const features = (asList(raw.features) || ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"].map(named));
-  const names = (x, fallback) => (asList(x) || fallback.map(named)).map((e) => e.name);
+  const features = asList(raw.features) || [];
+  const names = (x) => (asList(x) || []).map((e) => e.name);
   return {
     raw,
     activations,
     datasets,
     features,
     featureNames: features.map((f) => f.name),
-    rules: names(raw.rules, ["backprop", "perceptron"]),
-    batchModes: names(raw.batch_modes ?? raw.batchModes, ["batch", "stochastic", "minibatch"]),
-    regularizations: names(raw.regularization_kinds ?? raw.regularizations ?? raw.regularization,
-      ["none", "l1", "l2"]),
-    limits: {
-      hidden_layers: 8, neurons_per_layer: 64, samples: 10000, epochs_per_run: 1000000,
-      boundary_resolution: 200, ...(raw.limits || {}),
-    },
+    rules: names(raw.rules),
+    batchModes: names(raw.batch_modes),
+    regularizations: names(raw.regularization),
+    limits: { ...(raw.limits || {}) }, // the server's budgets (docs/RELIABILITY.md, "Budgets")
   };
 }
 
@@ -54,8 +43,7 @@ export function parameterRange(dataset, name, fallback) {
   };
 }
 
+/** A set of fixed points (the logic sets): the catalog says, and sends them. */
 export function isFixedPoints(dataset) {
-  if (!dataset) return false;
-  if (dataset.fixed_points !== undefined) return dataset.fixed_points;
-  return ["and", "or", "xor"].includes(dataset.name);
+  return Boolean(dataset?.fixed_points ?? dataset?.points);
 }

@@ -113,12 +113,10 @@ export class CompareView {
     this.say("Making three copies of this network…");
     try {
       this.runs = await Promise.all(MODES.map(async (m) => {
-        const made = await this.api.request("POST", `/networks/${baseId}/fork`, {});
-        const auth = { auth: true, token: made.token };
-        const path = `/networks/${made.id}`;
-        await this.api.request("PATCH", path, { batch: { mode: m.mode, size: m.mode === "minibatch" ? size : (base.spec?.batch?.size ?? 10) } }, auth);
-        await this.api.request("POST", `${path}/reset`, { seed }, auth);
-        const state = await this.api.request("PUT", `${path}/parameters`, { layers }, auth);
+        const made = await this.api.fork(baseId);
+        await this.api.patch(made.id, { batch: { mode: m.mode, size: m.mode === "minibatch" ? size : (base.spec?.batch?.size ?? 10) } }, made.token);
+        await this.api.reset(made.id, seed, made.token);
+        const state = await this.api.setParameters(made.id, layers, made.token);
         const perEpoch = m.mode === "batch" ? 1 : m.mode === "stochastic" ? n : Math.ceil(n / size);
         return { ...m, id: made.id, token: made.token, state, perEpoch, size,
           history: { epoch: [0], iteration: [0], train_loss: [state.metrics?.train_loss ?? null] }, grid: null, done: false };
@@ -128,8 +126,8 @@ export class CompareView {
       this.drawAll();
       this.host.dataset.state = "training";
       this.say(`Training all three for ${epochs} epochs…`);
-      await Promise.all(this.runs.map((r) => this.api.request("POST", `/networks/${r.id}/train`,
-        { epochs, max_epochs_per_second: speed }, { auth: true, token: r.token })));
+      await Promise.all(this.runs.map((r) => this.api.train(r.id,
+        { epochs, max_epochs_per_second: speed }, r.token)));
     } catch (err) {
       this.running = false;
       this.runBtn.disabled = false;
@@ -165,7 +163,7 @@ export class CompareView {
 
   async grid(r) {
     try {
-      const g = await this.api.request("GET", `/networks/${r.id}/boundary?resolution=${RES}`);
+      const g = await this.api.boundary(r.id, { resolution: RES });
       r.grid = decodeGrid(g.output);
     } catch { /* drawn without */ }
   }
@@ -175,8 +173,8 @@ export class CompareView {
     r.result = result;
     try {
       const [history, state] = await Promise.all([
-        this.api.request("GET", `/networks/${r.id}/history`),
-        this.api.request("GET", `/networks/${r.id}`),
+        this.api.history(r.id),
+        this.api.get(r.id),
         this.grid(r),
       ]);
       r.history = history;
@@ -200,7 +198,7 @@ export class CompareView {
   close(remove = false) {
     for (const r of this.runs) {
       r.follower?.close();
-      if (remove) this.api.request("DELETE", `/networks/${r.id}`, undefined, { auth: true, token: r.token }).catch(() => {});
+      if (remove) this.api.remove(r.id, r.token).catch(() => {});
     }
     this.runs = [];
   }

@@ -28,6 +28,9 @@ function fillSelect(select, entries, value) {
   if (value !== undefined) select.value = String(value);
 }
 
+/** The values a click adds to a regression set (the picker's two chips). */
+const REGRESSION_VALUES = [-1, 1];
+
 export class Controls {
   /**
    * handlers: onChange(changes) (config fields), onPlay(), onStep(), onStepEpoch(), onReset(),
@@ -164,6 +167,26 @@ export class Controls {
     });
   }
 
+  /** What a click on the plot adds: a class for classification, a value (−1 or +1) for regression. */
+  get pointLabel() {
+    return this.pointTask === "regression" ? REGRESSION_VALUES[Math.min(this.pointClass, 1)] : this.pointClass;
+  }
+
+  /** The picker for the task of the points: four classes, or the two values of a regression. */
+  showPointTask(task) {
+    const regression = task === "regression";
+    this.pointTask = regression ? "regression" : "classification";
+    this.el.classes.setAttribute("aria-label", regression ? "Value of the points you add" : "Class of the points you add");
+    this.classButtons?.forEach((b, i) => {
+      b.hidden = regression && i >= REGRESSION_VALUES.length;
+      const value = regression ? REGRESSION_VALUES[i] : null;
+      b.textContent = regression ? (i < REGRESSION_VALUES.length ? `Value ${value > 0 ? "+" : "−"}1` : "") : `Class ${i}`;
+      b.setAttribute("aria-label", regression ? `Add points of value ${value}` : `Add points of class ${i}`);
+    });
+    if (regression && this.pointClass >= REGRESSION_VALUES.length) this.pickClass(REGRESSION_VALUES.length - 1);
+    else this.pickClass(this.pointClass);
+  }
+
   datasetInfo(name) {
     return this.catalog?.datasets.find((d) => d.name === name);
   }
@@ -215,11 +238,7 @@ export class Controls {
       e.samples.max = Math.min(1000, n.max ?? 1000);
     }
     this.showSliders(c);
-    const regression = task === "regression";
-    this.classButtons?.forEach((b, i) => {
-      b.hidden = regression && i > 1;
-      b.textContent = regression ? (i === 0 ? "Value −1" : "Value +1") : `Class ${i}`;
-    });
+    this.showPointTask(task);
   }
 
   showSliders(c) {

@@ -401,7 +401,7 @@ export class NetworkGraph {
   buildEditor() {
     const form = el("form", { class: "param-editor", hidden: "", "aria-label": "Edit a parameter" }, this.host);
     const label = el("label", { for: "param-input" }, form);
-    const input = el("input", { id: "param-input", type: "number", step: "any", required: "",
+    const input = el("input", { id: "param-input", type: "text", inputmode: "decimal", required: "",
       "data-testid": "param-input" }, form);
     const row = el("div", { class: "row" }, form);
     el("button", { type: "submit", class: "btn primary small", text: "Set" }, row);
@@ -409,7 +409,6 @@ export class NetworkGraph {
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const value = Number(input.value);
-      if (!Number.isFinite(value)) return;
       const t = this.editing;
       this.closeEditor();
       if (t) this.handlers.onEdit?.({ ...t, value, label: this.paramLabel(t.layer, t.kind, t.i, t.j).name });

@@ -290,19 +290,19 @@ export class BackpropLab {
         this.eta = state.spec.learning_rate;
         this.seenIteration = state.iteration;
         this.reg = state.spec.regularization || { kind: "none", rate: 0 };
-        const fw = await this.api.request("POST", `/networks/${id}/forward`, this.forwardBody(), { auth: true });
+        this.networkId = id; // before the step: the state it announces is this network's
+        const fw = await this.session.teachingStep("forward", this.forwardBody());
         this.fw = fw;
         this.bw = null;
         this.up = null;
         this.shown = 0;
         this.phase = "forward";
-        this.networkId = id;
       } else if (step === "backward") {
-        this.bw = await this.api.request("POST", `/networks/${id}/backward`, {}, { auth: true });
+        this.bw = await this.session.teachingStep("backward");
         this.up = null;
         this.phase = "backward";
       } else {
-        this.up = await this.api.request("POST", `/networks/${id}/update`, {}, { auth: true });
+        this.up = await this.session.teachingStep("update");
         this.seenIteration = this.up.iteration;
         this.phase = "update";
         if (this.sample.kind === "train") {
@@ -310,8 +310,6 @@ export class BackpropLab {
           this.nextIndex = n ? ((this.sample.index ?? 0) + 1) % n : 0;
         }
       }
-      // The state changed on the server (next_step, and the weights after an update).
-      if (this.session.state) this.session.state = { ...this.session.state, next_step: STEPS[(STEPS.indexOf(step) + 1) % 3] };
       this.render();
       this.host.dataset.phase = `${step}-running`;
       await this.animate(step);
@@ -321,10 +319,8 @@ export class BackpropLab {
         this.session.refreshSoon();
       }
     } catch (err) {
-      const next = err instanceof ApiError ? err.detail?.next_step : null;
       this.message = err.message;
       this.say(err.message, "error");
-      if (next && this.session.state) this.session.state = { ...this.session.state, next_step: next };
       if (!(err instanceof ApiError && err.status === 409)) this.ctx.onError?.(err, `The ${step} step`);
     } finally {
       this.busy = false;

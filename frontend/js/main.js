@@ -52,7 +52,7 @@ const chart = new LossChart($("chart"), {
 });
 
 const boundary = new BoundaryView($("boundary"), {
-  onAdd: (x1, x2) => session?.addPoint(x1, x2, controls.pointClass),
+  onAdd: (x1, x2) => session?.addPoint(x1, x2, controls.pointLabel),
   onRemove: (which) => session?.removePoint(which),
   onHover: (text) => { $("boundary-readout").textContent = text || " "; },
 });
@@ -124,7 +124,7 @@ const controls = new Controls({
       return;
     }
     if (problems.length) banner.show("warning", `Skipped ${problems.length} line(s)`, `that were not x1,x2,label: line ${problems.slice(0, 5).join(", ")}.`);
-    session.setPoints(rows, 1);
+    session.loadPoints(rows);
   },
 });
 
@@ -159,7 +159,7 @@ async function serverBase() {
   const here = `${location.origin}${location.pathname}`;
   if (!/^(localhost|127\.|\[::1\])/.test(location.hostname)) return here;
   try {
-    const s = await api.request("GET", "/share");
+    const s = await api.share();
     if (s?.classroom && s.urls?.length) return s.urls[0];
   } catch {
     /* this page's own address */
@@ -205,6 +205,79 @@ function showStructure(config, state) {
   graph.host.classList.toggle("pending", pending);
 }
 
+/** The views follow the store: each piece of state, and the session's news. */
+function subscribe(store) {
+  const showConfig = (config, { state, readOnly }) => {
+    controls.readOnly = readOnly;
+    boundary.editable = !readOnly;
+    controls.setConfig(config, session.draft ? session.draftTask : state?.task);
+    const regression = state?.task === "regression";
+    $("legend-low").textContent = regression ? "−1 · low" : "−1 · class 0";
+    $("legend-high").textContent = regression ? "high · +1" : "class 1 · +1";
+    boundary.setOptions({ showTest: config.showTest, discretise: config.discretise });
+    chart.setLogScale(config.logScale);
+    showStructure(config, state);
+    if (grids?.neurons && state) graph.setNeuronGrids(grids.neurons, state, config.discretise);
+    watchView.update(readOnly, config, state);
+  };
+  store.on("config", showConfig);
+  store.on("readOnly", (readOnly, snapshot) => showConfig(snapshot.config, snapshot));
+  store.on("state", (state, { config }) => {
+    showStructure(config, state);
+    showState(state);
+  });
+  // Another network: what was drawn and read for the last one goes.
+  store.on("id", () => {
+    grids = null;
+    hovered = null;
+    boundary.setOverride(null);
+    $("boundary-readout").textContent = " ";
+  });
+  store.on("data", (data) => {
+    if (session.draft) return; // your points are shown while you draw them
+    boundary.setData(data);
+    controls.setDataStats(data);
+  });
+  store.on("grids", (raw, state) => showGrids(raw, state));
+  store.on("history", (h) => (h ? chart.setHistory(h) : chart.clear()));
+  store.on("progress", (frame) => { if (!chart.append(frame.history)) session.refreshHistory(); });
+  store.on("frame", (frame, state) => {
+    showState(state);
+    chart.draw();
+    if (frame.boundary) showGrids(frame.boundary, state);
+  });
+  store.on("done", (result, state, { quiet }) => {
+    showState(state);
+    if (quiet) return;
+    if (session.readOnly) { watchView.runEnded(banner, result, state); return; }
+    banner.runEnded(result, { epoch: state?.epoch, learningRate: session.config.lr,
+      reset: () => session.reset() });
+  });
+  store.on("stream", (status) => {
+    serverStatus.textContent = { live: "live", reconnecting: "reconnecting…", closed: "stream closed" }[status] || status;
+    serverStatus.dataset.status = status;
+  });
+  store.on("error", (err, what) => banner.error(err, what));
+  store.on("notice", (kind, title, text, options) => banner.show(kind, title, text, options));
+  store.on("draft", (points, { state, config, readOnly, draftTask, draftPlane, data }) => {
+    controls.setStatus(state?.status, readOnly, !!points);
+    if (!points) {
+      if (data) { boundary.setData(data); controls.setDataStats(data); }
+      return;
+    }
+    controls.setConfig({ ...config, dataset: "custom", points }, draftTask);
+    controls.setDataStats({ task: draftTask, classes: 2, train: { x: points }, test: { x: [] } });
+    boundary.setGrid(null);
+    boundary.setData({ task: draftTask, classes: 4, domain: planeDomain(draftPlane),
+      train: { x: points.map((p) => [p[0], p[1]]), y: points.map((p) => p[2]) }, test: { x: [], y: [] } });
+  });
+}
+
+/** [[x1_lo, x1_hi], [x2_lo, x2_hi]] as the boundary view's domain. */
+function planeDomain(plane) {
+  return { x1: [...plane[0]], x2: [...plane[1]] };
+}
+
 async function main() {
   let catalog;
   try {
@@ -217,55 +290,8 @@ async function main() {
     return;
   }
   controls.setCatalog(catalog);
-  session = new Session(api, catalog, {
-    onConfig: (config, state) => {
-      controls.readOnly = session.readOnly;
-      boundary.editable = !session.readOnly;
-      controls.setConfig(config, state?.task);
-      const regression = state?.task === "regression";
-      $("legend-low").textContent = regression ? "−1 · low" : "−1 · class 0";
-      $("legend-high").textContent = regression ? "high · +1" : "class 1 · +1";
-      boundary.setOptions({ showTest: config.showTest, discretise: config.discretise });
-      chart.setLogScale(config.logScale);
-      showStructure(config, state);
-      if (grids?.neurons && state) graph.setNeuronGrids(grids.neurons, state, config.discretise);
-      watchView.update(session.readOnly, config, state);
-    },
-    onState: (state) => {
-      showStructure(session.config, state);
-      showState(state);
-    },
-    onData: (data) => { boundary.setData(data); controls.setDataStats(data); },
-    onGrids: (raw, state) => showGrids(raw, state),
-    onHistory: (h) => (h ? chart.setHistory(h) : chart.clear()),
-    onProgress: (frame) => { if (!chart.append(frame.history)) session.refreshHistory(); },
-    onFrame: (frame, state) => {
-      showState(state);
-      chart.draw();
-      if (frame.boundary) showGrids(frame.boundary, state);
-    },
-    onDone: (result, state) => {
-      showState(state);
-      if (result.reason === "stopped" && session.quietStop) { session.quietStop = false; return; }
-      if (session.readOnly) { watchView.runEnded(banner, result, state); return; }
-      banner.runEnded(result, { epoch: state?.epoch, learningRate: session.config.lr,
-        reset: () => session.reset() });
-    },
-    onStream: (status) => {
-      serverStatus.textContent = { live: "live", reconnecting: "reconnecting…", closed: "stream closed" }[status] || status;
-      serverStatus.dataset.status = status;
-    },
-    onError: (err, what) => banner.error(err, what),
-    hashExtras: () => presenter.hashExtras(),
-    onNotice: (kind, title, text, options) => banner.show(kind, title, text, options),
-    onDraft: (points, task) => {
-      controls.setStatus(session.state?.status, session.readOnly, !!points);
-      if (!points) return;
-      controls.setConfig({ ...session.config, dataset: "custom", points }, task);
-      boundary.setGrid(null);
-      boundary.setData({ task, classes: 4, train: { x: points.map((p) => [p[0], p[1]]), y: points.map((p) => p[2]) }, test: { x: [], y: [] } });
-    },
-  });
+  session = new Session(api, catalog, { hashExtras: () => presenter.hashExtras() });
+  subscribe(session);
   window.playground = session; // for the console and the browser tests
   window.playgroundViews = { boundary, graph, chart, controls };
   window.playgroundClassroom = { presenter, exporter, watchView, sharePicker, share };

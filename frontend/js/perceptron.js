@@ -7,7 +7,6 @@ import * as M from "./mathml.js";
 import { classColor } from "./colors.js";
 import { featureFunction } from "./features.js";
 import { niceTicks } from "./boundary.js";
-import { ApiError } from "./api.js";
 import { el, fitCanvas } from "./dom.js";
 
 const ERR_COLOR = "#b3261e";
@@ -184,11 +183,7 @@ export class PerceptronView {
   async ensureStochastic() {
     const st = this.session.state;
     if (st?.spec?.batch?.mode === "stochastic") return;
-    const state = await this.api.patch(this.session.id, { batch: { mode: "stochastic", size: 1 } });
-    this.session.state = state;
-    this.session.config = { ...this.session.config, batch: "stochastic" };
-    this.session.cb.onConfig?.(this.session.config, state);
-    this.session.cb.onState?.(state);
+    await this.session.patch({ batch: { mode: "stochastic", size: 1 } });
   }
 
   async step() {
@@ -200,17 +195,12 @@ export class PerceptronView {
       await this.ensureStochastic();
       const before = this.session.state.layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b] }));
       const eta = this.session.state.spec.learning_rate;
-      const post = (what) => this.api.request("POST", `/networks/${id}/${what}`, {}, { auth: true });
-      let fw;
-      try {
-        fw = await post("forward");
-      } catch (err) {
-        // A batch half done elsewhere (the backprop lab): finish it first, then go on.
-        if (!(err instanceof ApiError && err.status === 409)) throw err;
-        if (err.detail?.next_step === "backward") await post("backward");
-        await post("update");
-        fw = await post("forward");
-      }
+      const post = (what) => this.session.teachingStep(what);
+      // A batch half done elsewhere (the backprop lab): finish it first, then go on.
+      const pending = this.session.state?.next_step;
+      if (pending === "backward") await post("backward");
+      if (pending === "backward" || pending === "update") await post("update");
+      const fw = await post("forward");
       const bw = await post("backward");
       const up = await post("update");
       const after = up.layers.map((l) => ({ W: l.W, b: l.b }));
@@ -227,9 +217,6 @@ export class PerceptronView {
         eta,
         epoch: up.epoch,
       };
-      this.session.state = { ...this.session.state, layers: this.session.state.layers.map((l, k) => ({ ...l, ...after[k] })),
-        epoch: up.epoch, iteration: up.iteration };
-      this.session.cb.onState?.(this.session.state);
       this.renderStep();
       await this.refresh();
       this.session.reload();
@@ -254,9 +241,8 @@ export class PerceptronView {
       this.host.dataset.verdict = "";
       this.showVerdict();
       const speed = Number(this.speedSel.value) || null;
-      await this.api.train(id, { epochs: Number(this.epochsSel.value), max_epochs_per_second: speed });
-      this.session.state = { ...this.session.state, status: "training" };
-      this.session.cb.onState?.(this.session.state);
+      if (!(await this.session.train({ epochs: Number(this.epochsSel.value), max_epochs_per_second: speed },
+        "Starting the perceptron rule"))) return;
       this.previous = null;
       this.last = null;
       this.renderStep();
@@ -279,16 +265,12 @@ export class PerceptronView {
   async startOver() {
     if (!this.session.id) return;
     try {
-      const state = await this.api.reset(this.session.id, this.session.state?.spec?.init?.seed ?? 0);
+      if (!(await this.session.reset(this.session.state?.spec?.init?.seed ?? 0))) return;
       this.errors = new Map();
       this.last = null;
       this.previous = null;
       this.verdict = null;
       this.host.dataset.verdict = "";
-      this.session.state = state;
-      this.session.cb.onState?.(state);
-      this.session.cb.onHistory?.(null);
-      this.session.refreshSoon();
       this.renderStep();
       this.showVerdict();
     } catch (err) {

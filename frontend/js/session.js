@@ -1,47 +1,91 @@
-// The page's network: creating it from a configuration, adopting one after a reload,
-// changing hyperparameters in place, training and stepping, following its event stream,
-// editing parameters with undo, and the user's own points. It calls the API and reports what
-// happened through callbacks; it draws nothing itself.
+// The page's network and the page's state store: creating a network from a configuration,
+// adopting one after a reload, changing hyperparameters in place, training and stepping,
+// following its event stream, editing parameters with undo, and the user's own points. Every
+// piece of the page's state lives in the store (`current`, changed only by `update`); views
+// read it and subscribe to its events, and draw everything themselves.
 import { Follower } from "./stream.js";
+import { Store } from "./store.js";
 import {
   DEFAULTS, copyConfig, dataKey, hyperKey, toSpec, fromSpec, toHash, fromHash,
   loadSession, saveSession, watchedId,
 } from "./state.js";
-import { ApiError } from "./api.js";
+import { ApiError, NEURON_RESOLUTION } from "./api.js";
+import { isFixedPoints } from "./catalog.js";
 import { latestNetwork, announceReplaced } from "./watch.js";
 
 const VIEW_KEYS = ["speed", "showTest", "discretise", "logScale"];
 const IDLE_RESOLUTION = 100;
+/** The plane of the built-in sets: your own points start on it (and keep it while you click). */
+export const BUILT_IN_PLANE = [[-6, 6], [-6, 6]];
 
-export class Session {
-  /**
-   * cb: onConfig(config, state), onState(state), onData(data), onGrids(boundary),
-   * onHistory(history), onProgress(frame), onFrame(frame), onDone(result), onStream(status),
-   * onError(err, what), onNotice(kind, title, text, options), onDraft(points | null).
-   */
-  constructor(api, catalog, cb) {
+/**
+ * Events (subscribe with `on`): the state's keys when they change (config, state, data,
+ * history, draft, id, token, readOnly) with (value, snapshot), "change" (keys, snapshot), and
+ * news: "grids" (boundary, state), "progress" (frame, state), "frame" (frame, state),
+ * "done" (result, state, {quiet}), "stream" (status), "error" (err, what),
+ * "notice" (kind, title, text, options).
+ */
+export class Session extends Store {
+  #generation = 0;
+  #createTimer = null;
+  #refreshTimer = null;
+  #writingHash = null;
+  #followingTo = null;
+  #gridsInFlight = false;
+  #gridsAgain = false;
+  #historyInFlight = false;
+  #stepping = false;
+  #quietStop = false;
+  #undo = [];
+  #hashExtras;
+
+  /** hashExtras(): more of the URL's hash, from views that keep their own (presenter mode). */
+  constructor(api, catalog, { hashExtras = () => "" } = {}) {
+    super({
+      config: copyConfig(DEFAULTS), id: null, token: null, state: null, data: null,
+      history: null, readOnly: false,
+      draft: null, // the user's points while too few to make a network
+      draftTask: null, draftPlane: null,
+    });
     this.api = api;
     this.catalog = catalog;
-    this.cb = cb;
-    this.config = copyConfig(DEFAULTS);
-    this.id = null;
-    this.token = null;
-    this.state = null;
-    this.data = null;
-    this.readOnly = false;
-    this.draft = null; // the user's points while too few to make a network
-    this.undo = [];
-    this.generation = 0;
-    this.createTimer = null;
+    this.#hashExtras = hashExtras;
     this.follower = new Follower({
-      onSnapshot: (s) => this.snapshot(s),
-      onProgress: (f) => this.progress(f),
-      onFrame: (f) => this.cb.onFrame?.(f, this.state),
-      onDone: (r) => this.done(r),
-      onReplaced: (r) => this.replaced(r),
-      onStatus: (s) => this.cb.onStream?.(s),
+      onSnapshot: (s) => this.#snapshot(s),
+      onProgress: (f) => this.#progress(f),
+      onFrame: (f) => this.emit("frame", f, this.state),
+      onDone: (r) => this.#done(r),
+      onReplaced: (r) => this.#replaced(r),
+      onStatus: (s) => this.emit("stream", s),
     });
-    window.addEventListener("hashchange", () => this.hashChanged());
+    this.on("change", (keys) => {
+      if (keys.includes("config") || keys.includes("id") || keys.includes("readOnly")) this.writeHash();
+    });
+    window.addEventListener("hashchange", () => this.#hashChanged());
+    Object.freeze(this);
+  }
+
+  // -- reading the state -----------------------------------------------------------------
+
+  get config() { return this.current.config; }
+  get state() { return this.current.state; }
+  get data() { return this.current.data; }
+  get history() { return this.current.history; }
+  get id() { return this.current.id; }
+  get token() { return this.current.token; }
+  get readOnly() { return this.current.readOnly; }
+  get draft() { return this.current.draft; }
+  get draftTask() { return this.current.draftTask; }
+  get gridsInFlight() { return this.#gridsInFlight; }
+  get canUndo() { return this.#undo.length > 0; }
+
+  get training() {
+    return this.state?.status === "training" || this.state?.status === "queued";
+  }
+
+  /** A fresh copy of the state's parameters, to change and send (PUT /parameters). */
+  currentLayers() {
+    return this.state.layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b] }));
   }
 
   // -- starting ---------------------------------------------------------------------------
@@ -54,10 +98,10 @@ export class Session {
         // An old link leads to the network its owner shows now (replaced_by, hop by hop).
         const found = await latestNetwork(this.api, watch, await this.api.get(watch));
         const token = saved?.id === found.id ? saved.token : null; // my own link: still mine
-        await this.adopt(found.id, token, found.state, DEFAULTS);
+        await this.#adopt(found.id, token, found.state, DEFAULTS);
         return;
       } catch (err) {
-        this.cb.onError?.(err, "Opening the shared network");
+        this.emit("error", err, "Opening the shared network");
       }
     }
     const fromUrl = fromHash(location.hash);
@@ -66,12 +110,12 @@ export class Session {
         const state = await this.api.get(saved.id);
         const theirs = fromSpec(state.spec, fromUrl || DEFAULTS);
         if (!fromUrl || dataKey(fromUrl) === dataKey(theirs)) {
-          await this.adopt(saved.id, saved.token, state, fromUrl || theirs);
-          if (fromUrl && hyperKey(fromUrl) !== hyperKey(theirs)) await this.patchFrom(theirs, fromUrl);
+          await this.#adopt(saved.id, saved.token, state, fromUrl || theirs);
+          if (fromUrl && hyperKey(fromUrl) !== hyperKey(theirs)) await this.#patchFrom(theirs, fromUrl);
           return;
         }
       } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) this.cb.onError?.(err, "Loading your network");
+        if (!(err instanceof ApiError && err.status === 404)) this.emit("error", err, "Loading your network");
       }
     }
     await this.create(fromUrl || copyConfig(DEFAULTS));
@@ -79,8 +123,8 @@ export class Session {
     if (saved?.token && this.id && this.id !== saved.id) announceReplaced(this.api, saved, this.id);
   }
 
-  hashChanged() {
-    if (this.writingHash === location.hash) return;
+  #hashChanged() {
+    if (this.#writingHash === location.hash) return;
     // A watch link, or any other link while watching: open it afresh.
     if (watchedId(location.hash) || this.readOnly) { location.reload(); return; }
     const c = fromHash(location.hash);
@@ -88,10 +132,10 @@ export class Session {
   }
 
   writeHash() {
-    const hash = (this.readOnly ? `#watch=${this.id}` : toHash(this.config)) + (this.cb.hashExtras?.() || "");
+    const hash = (this.readOnly ? `#watch=${this.id}` : toHash(this.config)) + this.#hashExtras();
     if (hash.length > 60000) return; // too many points for a URL: keep the old one
     if (location.hash !== hash) {
-      this.writingHash = hash;
+      this.#writingHash = hash;
       history.replaceState(null, "", hash);
     }
   }
@@ -99,121 +143,108 @@ export class Session {
   // -- making and adopting networks -------------------------------------------------------
 
   async create(config) {
-    const generation = ++this.generation;
+    clearTimeout(this.#createTimer);
+    const generation = ++this.#generation;
     const old = this.id && this.token ? { id: this.id, token: this.token, training: this.training } : null;
     let answer;
     try {
       answer = await this.api.create(toSpec(config));
     } catch (err) {
-      if (generation !== this.generation) return;
-      this.cb.onError?.(err, "Making the network");
-      this.cb.onConfig?.(this.config, this.state); // back to what is on the server
+      if (generation !== this.#generation) return;
+      this.emit("error", err, "Making the network");
+      this.emit("config", this.config, this.current); // back to what is on the server
       return;
     }
-    if (generation !== this.generation) return; // a newer change won: this one is not shown
-    this.undo = [];
-    this.draft = null;
-    this.cb.onDraft?.(null);
-    const adopted = this.adopt(answer.id, answer.token, answer.network, config);
-    if (old) this.discard(old.id, old.token, old.training); // after the stream moved on
+    if (generation !== this.#generation) return; // a newer change won: this one is not shown
+    this.#undo = [];
+    this.update({ draft: null, draftTask: null, draftPlane: null });
+    const adopted = this.#adopt(answer.id, answer.token, answer.network, config);
+    if (old?.training) this.api.stop(old.id, old.token).catch(() => {}); // kept: someone may watch it
     if (old) announceReplaced(this.api, old, answer.id); // whoever watched it follows along
     await adopted;
     const warnings = answer.warnings || answer.network?.warnings || [];
-    if (warnings.length) this.cb.onNotice?.("warning", "Note:", warnings.join(" "));
+    if (warnings.length) this.emit("notice", "warning", "Note:", warnings.join(" "));
   }
 
-  /**
-   * A network this page replaced: its run is stopped, but it is kept (someone may be watching
-   * it through a shared link, and the store keeps every network). Errors do not matter.
-   */
-  async discard(id, token, training = true) {
-    if (training) await this.api.stop(id, token).catch(() => {});
-  }
-
-  async adopt(id, token, state, config) {
-    this.id = id;
-    this.token = token;
+  async #adopt(id, token, state, config) {
     this.api.token = token;
-    this.readOnly = !token;
     if (token) saveSession(id, token);
-    this.api.token = token;
     const view = Object.fromEntries(VIEW_KEYS.map((k) => [k, (config || this.config)[k]]));
-    this.config = { ...fromSpec(state.spec, DEFAULTS), ...view };
-    this.state = state;
-    this.writeHash();
-    this.cb.onConfig?.(this.config, state);
-    this.cb.onState?.(state);
-    this.follower.follow(this.api.eventsUrl(id, this.streamResolution(), true));
-    const generation = this.generation;
+    // The network changed: what was drawn or measured for the last one goes.
+    this.update({ id, token, readOnly: !token, config: { ...fromSpec(state.spec, DEFAULTS), ...view },
+      state, data: null, history: null });
+    const resolution = this.#streamResolution();
+    const neurons = this.neuronResolution(resolution);
+    this.follower.follow(this.api.eventsUrl(id, resolution, neurons > 0, neurons));
+    const generation = this.#generation;
     await Promise.all([
-      this.api.data(id).then((d) => { if (generation === this.generation) { this.data = d; this.cb.onData?.(d); } }),
+      this.api.data(id).then((data) => { if (generation === this.#generation) this.update({ data }); }),
       this.refreshGrids(),
       this.refreshHistory(),
-    ]).catch((err) => this.cb.onError?.(err, "Loading the network"));
+    ]).catch((err) => this.emit("error", err, "Loading the network"));
   }
 
-  /** Boundary resolution in progress frames (the neurons' thumbnails come at 50 x 50). */
-  streamResolution() {
-    return IDLE_RESOLUTION;
-  }
-
-  get training() {
-    return this.state?.status === "training" || this.state?.status === "queued";
+  /** Boundary resolution in progress frames (the neurons' maps as large as the budgets allow). */
+  #streamResolution() {
+    return Math.min(IDLE_RESOLUTION, this.catalog.limits.boundary_resolution ?? IDLE_RESOLUTION);
   }
 
   // -- following the stream ---------------------------------------------------------------
 
-  snapshot(state) {
+  #snapshot(state) {
     if (state.id && state.id !== this.id) return;
-    if (state.replaced_by) this.replaced({ id: this.id, by: state.replaced_by });
-    this.state = state;
-    this.cb.onState?.(state);
+    if (state.replaced_by) this.#replaced({ id: this.id, by: state.replaced_by });
+    this.update({ state });
     this.refreshSoon();
   }
 
   /** The owner of the network shown moved on to network `by` (new data or shape): follow. */
-  replaced({ id, by }) {
-    if (!by || id !== this.id || by === this.id || this.followingTo === by) return;
-    this.followReplacement(by);
+  #replaced({ id, by }) {
+    if (!by || id !== this.id || by === this.id || this.#followingTo === by) return;
+    this.#followReplacement(by);
   }
 
-  async followReplacement(by) {
-    this.followingTo = by;
-    const generation = ++this.generation;
+  async #followReplacement(by) {
+    this.#followingTo = by;
+    const generation = ++this.#generation;
     try {
       const found = await latestNetwork(this.api, by, await this.api.get(by));
-      if (generation !== this.generation) return;
+      if (generation !== this.#generation) return;
       const saved = loadSession();
       const token = saved?.id === found.id ? saved.token : null;
-      this.undo = [];
-      await this.adopt(found.id, token, found.state, this.config);
-      this.cb.onNotice?.("info", "The owner moved on to a new network:", "you follow it live.", { timeout: 5000 });
+      this.#undo = [];
+      await this.#adopt(found.id, token, found.state, this.config);
+      this.emit("notice", "info", "The owner moved on to a new network:", "you follow it live.", { timeout: 5000 });
     } catch (err) {
-      if (generation === this.generation) this.cb.onError?.(err, "Following the shared network");
+      if (generation === this.#generation) this.emit("error", err, "Following the shared network");
     } finally {
-      this.followingTo = null;
+      this.#followingTo = null;
     }
   }
 
-  progress(frame) {
-    if (!this.state) return;
-    this.state = {
-      ...this.state,
+  #progress(frame) {
+    const st = this.state;
+    if (!st) return;
+    this.update({ state: {
+      ...st,
       status: frame.status ?? "training",
-      epoch: frame.epoch ?? this.state.epoch,
-      iteration: frame.iteration ?? this.state.iteration,
-      metrics: frame.metrics ?? this.state.metrics,
-      layers: frame.layers ? frame.layers.map((l, k) => ({ ...this.state.layers[k], ...l })) : this.state.layers,
-    };
-    this.cb.onProgress?.(frame, this.state);
+      epoch: frame.epoch ?? st.epoch,
+      iteration: frame.iteration ?? st.iteration,
+      metrics: frame.metrics ?? st.metrics,
+      layers: frame.layers ? frame.layers.map((l, k) => ({ ...st.layers[k], ...l })) : st.layers,
+    } });
+    this.emit("progress", frame, this.state);
   }
 
-  done(result) {
-    if (this.state) {
-      this.state = { ...this.state, status: "idle", epoch: result.epoch ?? this.state.epoch,
-        iteration: result.iteration ?? this.state.iteration, last_run: result };
+  #done(result) {
+    const st = this.state;
+    if (st) {
+      this.update({ state: { ...st, status: "idle", epoch: result.epoch ?? st.epoch,
+        iteration: result.iteration ?? st.iteration, last_run: result } });
     }
-    this.cb.onDone?.(result, this.state);
+    const quiet = result.reason === "stopped" && this.#quietStop;
+    if (result.reason === "stopped") this.#quietStop = false;
+    this.emit("done", result, this.state, { quiet });
     this.refreshSoon();
     // The state after the run (final weights and metrics), in case the stream had no frame.
     this.reload();
@@ -221,53 +252,76 @@ export class Session {
 
   async reload() {
     if (!this.id) return;
-    const generation = this.generation;
+    const generation = this.#generation;
     try {
       const state = await this.api.get(this.id);
-      if (generation === this.generation && !(this.training && state.status !== "training")) {
-        this.state = state;
-        this.cb.onState?.(state);
+      if (generation === this.#generation && !(this.training && state.status !== "training")) {
+        this.update({ state });
       }
     } catch (err) {
-      if (generation === this.generation) this.cb.onError?.(err, "Reading the network");
+      if (generation === this.#generation) this.emit("error", err, "Reading the network");
     }
   }
 
   refreshSoon() {
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => {
       this.refreshGrids();
       this.refreshHistory();
     }, 30);
   }
 
+  /**
+   * The neurons' maps the budgets allow (catalog limits: grid_values values in one answer),
+   * or none when even the smallest would not fit; the server may still make them smaller.
+   */
+  neuronResolution(resolution) {
+    const sizes = this.state?.sizes;
+    const budget = this.catalog.limits.grid_values;
+    if (!sizes || !budget) return NEURON_RESOLUTION;
+    const outputs = sizes.at(-1) * resolution ** 2;
+    const maps = sizes.reduce((a, b) => a + b, 0); // the inputs' and every neuron's
+    const fits = Math.floor(Math.sqrt((budget - outputs) / maps));
+    if (fits < MIN_NEURON_MAP) return 0;
+    return Math.min(NEURON_RESOLUTION, fits);
+  }
+
   async refreshGrids() {
     if (!this.id) return;
-    if (this.gridsInFlight) { this.gridsAgain = true; return; }
-    this.gridsInFlight = true;
-    const generation = this.generation;
+    if (this.#gridsInFlight) { this.#gridsAgain = true; return; }
+    this.#gridsInFlight = true;
+    const generation = this.#generation;
     try {
-      const grids = await this.api.boundary(this.id, IDLE_RESOLUTION, true);
-      if (generation === this.generation) this.cb.onGrids?.(grids, this.state);
+      const resolution = this.#streamResolution();
+      const neurons = this.neuronResolution(resolution);
+      let grids;
+      try {
+        grids = await this.api.boundary(this.id, { resolution, neuronResolution: neurons || null });
+      } catch (err) {
+        // Too much for one answer: the output alone (the graph keeps its last maps).
+        if (!(err instanceof ApiError && err.status === 413 && neurons)) throw err;
+        grids = await this.api.boundary(this.id, { resolution, neuronResolution: null });
+      }
+      if (generation === this.#generation) this.emit("grids", grids, this.state);
     } catch (err) {
-      if (generation === this.generation) this.cb.onError?.(err, "Drawing the boundary");
+      if (generation === this.#generation) this.emit("error", err, "Drawing the boundary");
     } finally {
-      this.gridsInFlight = false;
-      if (this.gridsAgain) { this.gridsAgain = false; this.refreshGrids(); }
+      this.#gridsInFlight = false;
+      if (this.#gridsAgain) { this.#gridsAgain = false; this.refreshGrids(); }
     }
   }
 
   async refreshHistory() {
-    if (!this.id || this.historyInFlight) return;
-    const generation = this.generation;
-    this.historyInFlight = true;
+    if (!this.id || this.#historyInFlight) return;
+    const generation = this.#generation;
+    this.#historyInFlight = true;
     try {
-      const h = await this.api.history(this.id);
-      if (generation === this.generation) this.cb.onHistory?.(h);
+      const history = await this.api.history(this.id);
+      if (generation === this.#generation) this.update({ history });
     } catch (err) {
-      if (generation === this.generation) this.cb.onError?.(err, "Reading the loss history");
+      if (generation === this.#generation) this.emit("error", err, "Reading the loss history");
     } finally {
-      this.historyInFlight = false;
+      this.#historyInFlight = false;
     }
   }
 
@@ -275,39 +329,51 @@ export class Session {
 
   /** Apply a changed configuration: a new network for data and shapes, PATCH for the rest. */
   change(changes, { replace = false } = {}) {
-    const next = replace ? { ...copyConfig(changes) } : { ...copyConfig(this.config), ...changes };
+    const next = replace ? copyConfig(changes) : { ...copyConfig(this.config), ...copyConfig(changes) };
     const before = this.config;
-    this.fixTask(before, next);
-    this.fixRule(next, changes);
+    this.#fixData(before, next);
+    this.#fixTask(before, next);
+    this.#fixRule(next, changes);
     if (this.readOnly && (dataKey(next) !== dataKey(before) || hyperKey(next) !== hyperKey(before))) {
-      this.cb.onNotice?.("info", "Only its owner can change this network.", "Fork it to change your own copy.",
+      this.emit("notice", "info", "Only its owner can change this network.", "Fork it to change your own copy.",
         { action: { label: "Fork", run: () => this.fork() } });
-      this.cb.onConfig?.(this.config, this.state);
+      this.emit("config", this.config, this.current);
       return;
     }
     if (dataKey(next) !== dataKey(before) || this.draft) {
-      this.config = next;
-      this.writeHash();
-      this.cb.onConfig?.(next, this.state);
-      clearTimeout(this.createTimer);
-      this.createTimer = setTimeout(() => this.create(next), 120);
+      this.update({ config: next });
+      clearTimeout(this.#createTimer);
+      this.#createTimer = setTimeout(() => this.create(next), 120);
       return;
     }
     const speedChanged = next.speed !== before.speed;
-    this.config = next;
-    this.writeHash();
-    this.cb.onConfig?.(next, this.state);
-    if (hyperKey(next) !== hyperKey(before)) this.patchFrom(before, next);
-    if (speedChanged && this.training) this.restartRun();
+    this.update({ config: next });
+    if (hyperKey(next) !== hyperKey(before)) this.#patchFrom(before, next);
+    if (speedChanged && this.training) this.#restartRun();
+  }
+
+  /** Leaving your own points for a built-in set: its own split and plane come back. */
+  #fixData(before, next) {
+    if (next.dataset === "custom") return;
+    next.points = null;
+    next.domain = null;
+    next.task = null;
+    if (before.dataset === "custom" && next.dataset !== before.dataset && before.ratio === 1) {
+      next.ratio = DEFAULTS.ratio;
+    }
   }
 
   taskOf(config) {
-    if (config.dataset === "custom") return this.draftTask || this.data?.task || "classification";
-    return this.catalog.datasets.find((d) => d.name === config.dataset)?.task || "classification";
+    if (config.dataset === "custom") return config.task || this.draftTask || this.data?.task || "classification";
+    return this.#datasetInfo(config.dataset)?.task || "classification";
+  }
+
+  #datasetInfo(name) {
+    return this.catalog.datasets.find((d) => d.name === name);
   }
 
   /** Another kind of data (classification <-> regression): the output activation that fits. */
-  fixTask(before, next) {
+  #fixTask(before, next) {
     if (next.dataset === before.dataset || next.dataset === "custom") return;
     const task = this.taskOf(next);
     if (task === this.taskOf(before)) return;
@@ -320,7 +386,7 @@ export class Session {
   }
 
   /** Perceptron needs a single layer with a hard-limit output: reshape the network for it. */
-  fixRule(next, changes) {
+  #fixRule(next, changes) {
     if (next.rule !== "perceptron") return;
     const hardOut = ["hardlim", "hardlims"].includes(next.activations.at(-1));
     if (next.hidden.length || !hardOut) {
@@ -328,13 +394,13 @@ export class Session {
       next.activations = [hardOut ? next.activations.at(-1) : "hardlim"];
       if (changes.rule) {
         next.batch = "stochastic";
-        this.cb.onNotice?.("info", "Perceptron rule:",
+        this.emit("notice", "info", "Perceptron rule:",
           "it trains a single layer of hard-limit neurons, one sample at a time, so the hidden layers were removed.");
       }
     }
   }
 
-  async patchFrom(before, next) {
+  async #patchFrom(before, next) {
     const body = {};
     if (next.lr !== before.lr) body.learning_rate = next.lr;
     if (next.batch !== before.batch || next.batchSize !== before.batchSize) {
@@ -346,158 +412,190 @@ export class Session {
     if (next.rule !== before.rule) body.rule = next.rule;
     if (!Object.keys(body).length || !this.id) return;
     try {
-      const state = await this.api.patch(this.id, body);
-      if (state?.spec) {
-        this.state = { ...state, status: this.training && state.status === "idle" ? this.state.status : state.status };
-        this.cb.onState?.(this.state);
-        if (state.warnings?.length) this.cb.onNotice?.("warning", "Note:", state.warnings.join(" "));
-      }
+      await this.patch(body);
     } catch (err) {
-      this.cb.onError?.(err, "Changing the settings");
-      this.config = { ...this.config, ...fromSpec(this.state.spec, this.config) };
-      this.writeHash();
-      this.cb.onConfig?.(this.config, this.state);
+      this.emit("error", err, "Changing the settings");
+      this.update({ config: { ...this.config, ...fromSpec(this.state.spec, this.config) } });
+      this.emit("config", this.config, this.current);
     }
+  }
+
+  /** PATCH the network's hyperparameters (docs/API.md); the state and configuration follow. */
+  async patch(body) {
+    const state = await this.api.patch(this.id, body);
+    if (!state?.spec) return state;
+    const status = this.training && state.status === "idle" ? this.state.status : state.status;
+    this.update({ state: { ...state, status }, config: fromSpec(state.spec, this.config) });
+    if (state.warnings?.length) this.emit("notice", "warning", "Note:", state.warnings.join(" "));
+    return state;
   }
 
   // -- training ---------------------------------------------------------------------------
 
+  /** A guard's refusal of `action` ("step", "play"), told to the user; true when refused. */
+  #refused(action) {
+    const refusal = this.refusal(action);
+    if (!refusal) return false;
+    this.emit("notice", refusal.kind || "info", refusal.title, refusal.text, refusal.options);
+    return true;
+  }
+
   async togglePlay() {
     if (this.readOnly || !this.id || this.draft) return;
     if (this.training) await this.pause();
-    else await this.play();
+    else if (!this.#refused("play")) await this.play();
   }
 
   async play() {
     const epochs = this.catalog.limits.epochs_per_run || 100000;
-    const body = { epochs, max_epochs_per_second: this.config.speed || null };
-    this.setStatus("training");
+    await this.train({ epochs, max_epochs_per_second: this.config.speed || null }, "Starting the training");
+  }
+
+  /** A background run (POST /train) with this body; the state says it trains. */
+  async train(body, what = "Starting the training") {
+    this.#setStatus("training");
     try {
       await this.api.train(this.id, body);
+      return true;
     } catch (err) {
-      this.setStatus("idle");
-      this.cb.onError?.(err, "Starting the training");
+      this.#setStatus("idle");
+      this.emit("error", err, what);
+      return false;
     }
   }
 
-  async pause() {
-    this.setStatus("idle");
+  /** Stop a run; quiet: the page says why itself, so the run's end is not announced. */
+  async pause({ quiet = false } = {}) {
+    if (quiet) this.#quietStop = true;
+    this.#setStatus("idle");
     try {
       const state = await this.api.stop(this.id);
-      if (state?.spec) { this.state = state; this.cb.onState?.(state); }
+      if (state?.spec) this.update({ state });
+      return true;
     } catch (err) {
-      this.cb.onError?.(err, "Stopping the training");
+      this.emit("error", err, "Stopping the training");
       this.reload();
+      return false;
     }
   }
 
-  async restartRun() {
-    this.quietStop = true;
+  async #restartRun() {
+    this.#quietStop = true;
     try {
       await this.api.stop(this.id);
       await this.play();
     } catch (err) {
-      this.cb.onError?.(err, "Changing the speed");
+      this.emit("error", err, "Changing the speed");
     }
   }
 
-  setStatus(status) {
-    if (!this.state) return;
-    this.state = { ...this.state, status };
-    this.cb.onState?.(this.state);
+  #setStatus(status) {
+    if (this.state) this.update({ state: { ...this.state, status } });
   }
 
   async step(what) {
-    if (this.readOnly || !this.id || this.training || this.draft) return;
-    if (this.stepping) return;
-    this.stepping = true;
+    if (this.readOnly || !this.id || this.training || this.draft || this.#stepping) return;
+    if (this.#refused("step")) return;
+    this.#stepping = true;
     try {
-      const state = await this.api.step(this.id, what);
-      this.state = state;
-      this.cb.onState?.(state);
+      this.update({ state: await this.api.step(this.id, what) });
       this.refreshSoon();
     } catch (err) {
-      this.cb.onError?.(err, what.epochs ? "Stepping one epoch" : "Stepping one iteration");
+      this.emit("error", err, what.epochs ? "Stepping one epoch" : "Stepping one iteration");
     } finally {
-      this.stepping = false;
+      this.#stepping = false;
     }
   }
 
-  async reset() {
-    if (this.readOnly || !this.id || this.draft) return;
+  /** The three teaching steps (POST forward, backward, update), one call each. */
+  async teachingStep(step, body = {}) {
     try {
-      if (this.training) { this.quietStop = true; await this.api.stop(this.id); }
-      const seed = Math.floor(Math.random() * 100000);
-      const state = await this.api.reset(this.id, seed);
-      this.state = state;
-      this.config = { ...this.config, seed: state.spec?.init?.seed ?? seed };
-      this.undo = [];
-      this.writeHash();
-      this.cb.onConfig?.(this.config, state);
-      this.cb.onState?.(state);
-      this.cb.onHistory?.(null);
-      this.refreshSoon();
+      const answer = step === "forward" ? await this.api.forward(this.id, body)
+        : step === "backward" ? await this.api.backward(this.id) : await this.api.update(this.id);
+      const next = { forward: "backward", backward: "update", update: "forward" }[step];
+      this.update({ state: { ...this.state, next_step: next,
+        ...(step === "update" ? { epoch: answer.epoch, iteration: answer.iteration,
+          layers: answer.layers.map((l, k) => ({ ...this.state.layers[k], W: l.W, b: l.b })) } : {}) } });
+      return answer;
     } catch (err) {
-      this.cb.onError?.(err, "Resetting the network");
+      const next = err instanceof ApiError ? err.detail?.next_step : null;
+      if (next && this.state) this.update({ state: { ...this.state, next_step: next } });
+      throw err;
+    }
+  }
+
+  /** New initial weights (seed: the same again, or a new one when not given). */
+  async reset(seed = null) {
+    if (this.readOnly || !this.id || this.draft) return false;
+    try {
+      if (this.training) { this.#quietStop = true; await this.api.stop(this.id); }
+      const chosen = seed ?? Math.floor(Math.random() * 100000);
+      const state = await this.api.reset(this.id, chosen);
+      this.#undo = [];
+      this.update({ state, config: { ...this.config, seed: state.spec?.init?.seed ?? chosen }, history: null });
+      this.refreshSoon();
+      return true;
+    } catch (err) {
+      this.emit("error", err, "Resetting the network");
+      return false;
     }
   }
 
   // -- editing parameters -----------------------------------------------------------------
 
-  currentLayers() {
-    return this.state.layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b] }));
-  }
-
   async edit({ layer, kind, i, j, value, label }) {
-    if (this.readOnly || !this.state) return;
+    if (this.readOnly || !this.state) return false;
+    if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > PARAMETER_LIMIT) {
+      this.emit("notice", "error", `${label} was not changed:`,
+        `a weight or bias must be a number from −1e12 to 1e12; got ${value}.`);
+      return false;
+    }
+    // The server takes no weights during a run: stop it first, and say so.
+    const paused = this.training;
+    if (paused && !(await this.pause({ quiet: true }))) return false;
     const before = this.currentLayers();
     const after = this.currentLayers();
     const old = kind === "W" ? after[layer].W[i][j] : after[layer].b[i];
     if (kind === "W") after[layer].W[i][j] = value;
     else after[layer].b[i] = value;
-    if (await this.putLayers(after, "Setting the parameter")) {
-      this.undo.push({ layers: before, label });
-      this.cb.onNotice?.("info", `${label} = ${value}`, `(was ${Number(old.toPrecision(6))}).`, {
-        action: { label: "Undo", run: () => this.undoEdit() }, timeout: 10000 });
-    }
+    if (!(await this.putLayers(after, "Setting the parameter"))) return false;
+    this.#undo.push({ layers: before, label });
+    const was = `(was ${Number(old.toPrecision(6))}).`;
+    this.emit("notice", "info", `${label} = ${value}`,
+      paused ? `${was} Training paused to set it: press Train to go on.` : was, {
+      action: { label: "Undo", run: () => this.undoEdit() }, timeout: 10000 });
+    return true;
   }
 
   async undoEdit() {
-    const last = this.undo.pop();
+    const last = this.#undo.pop();
     if (!last) return;
     if (await this.putLayers(last.layers, "Undoing the edit")) {
-      this.cb.onNotice?.("info", `Undone: ${last.label} is back.`, "", {
-        action: this.undo.length ? { label: "Undo more", run: () => this.undoEdit() } : null });
+      this.emit("notice", "info", `Undone: ${last.label} is back.`, "", {
+        action: this.#undo.length ? { label: "Undo more", run: () => this.undoEdit() } : null });
     } else {
-      this.undo.push(last);
+      this.#undo.push(last);
     }
   }
 
   async putLayers(layers, what) {
     try {
-      let state;
-      try {
-        state = await this.api.setParameters(this.id, layers);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 409 && this.training)) throw err;
-        this.quietStop = true;
-        await this.api.stop(this.id); // the server does not take weights mid-run: pause first
-        state = await this.api.setParameters(this.id, layers);
-      }
-      this.state = state;
-      this.cb.onState?.(state);
+      if (this.training && !(await this.pause({ quiet: true }))) return false;
+      this.update({ state: await this.api.setParameters(this.id, layers) });
       this.refreshSoon();
       return true;
     } catch (err) {
-      this.cb.onError?.(err, what);
+      this.emit("error", err, what);
       return false;
     }
   }
 
   // -- the user's points ------------------------------------------------------------------
 
+  /** Every point of the data shown: yours as last asked for (a new network may be on its way). */
   allPoints() {
     if (this.draft) return this.draft.map((p) => [...p]);
+    if (this.config.dataset === "custom" && this.config.points) return this.config.points.map((p) => [...p]);
     const d = this.data;
     if (!d) return [];
     const rows = [];
@@ -507,35 +605,54 @@ export class Session {
     return rows;
   }
 
-  setPoints(points, ratio = null) {
-    const task = this.draft ? this.draftTask : this.data?.task;
+  /** The task your points are for: a drawing keeps its own, a network's data says. */
+  get pointsTask() {
+    return this.draft ? this.draftTask : this.data?.task || "classification";
+  }
+
+  /** The plane your points are drawn on: fixed while you click. */
+  get pointsPlane() {
+    if (this.draft) return this.current.draftPlane;
+    const d = this.state?.domain;
+    return this.config.domain || (d ? [[...d.x1], [...d.x2]] : BUILT_IN_PLANE);
+  }
+
+  /** The plane the built-in sets are drawn on (the logic sets have a small one of their own). */
+  #builtInPlane() {
+    const d = this.state?.domain;
+    const info = this.#datasetInfo(this.config.dataset);
+    return d && info && !isFixedPoints(info) ? [[...d.x1], [...d.x2]] : BUILT_IN_PLANE;
+  }
+
+  /**
+   * Your own points. `plane`: the plane to draw them on (null: their bounding box, for a
+   * file); `ratio`: the training fraction.
+   */
+  setPoints(points, { ratio = null, plane = this.pointsPlane, task = this.pointsTask } = {}) {
     const labels = new Set(points.map((p) => p[2]));
     const enough = points.length >= 2 && (task === "regression" || labels.size >= 2);
     const limit = this.catalog.limits.samples || 10000;
     if (points.length > limit) {
-      this.cb.onNotice?.("error", "Too many points:", `the server takes at most ${limit}.`);
+      this.emit("notice", "error", "Too many points:", `the server takes at most ${limit}.`);
       return;
     }
     if (!enough) {
-      this.draft = points;
-      this.draftTask = task;
-      this.cb.onDraft?.(points, task);
-      this.cb.onNotice?.("info", "Add points:", task === "regression"
-        ? "at least two (left-click on the plot)."
+      this.update({ draftTask: task, draftPlane: plane || BUILT_IN_PLANE, draft: points });
+      this.emit("notice", "info", "Add points:", task === "regression"
+        ? "at least two (pick a value, then click on the plot)."
         : "at least one of each of two classes (pick a class, then click on the plot).");
       return;
     }
     // Points drawn from scratch (or on the logic sets) are all for training.
-    const allTraining = this.draft || ["and", "or", "xor"].includes(this.config.dataset);
-    this.draft = null;
-    this.change({ dataset: "custom", points, ratio: ratio ?? (allTraining ? 1 : this.config.ratio) });
+    const allTraining = this.draft || isFixedPoints(this.#datasetInfo(this.config.dataset));
+    this.change({ dataset: "custom", points, domain: plane, task,
+      ratio: ratio ?? (allTraining ? 1 : this.config.ratio) });
   }
 
+  /** A point where you clicked: a class for classification, a value for regression. */
   addPoint(x1, x2, label) {
     if (this.readOnly) return;
-    const task = this.draft ? this.draftTask : this.data?.task;
-    const value = task === "regression" ? (label === 0 ? -1 : 1) : label;
-    this.setPoints([...this.allPoints(), [round(x1), round(x2), value]]);
+    this.setPoints([...this.allPoints(), [round(x1), round(x2), label]]);
   }
 
   removePoint({ point }) {
@@ -546,17 +663,29 @@ export class Session {
     this.setPoints(points);
   }
 
+  /** Start over with no points, on the plane shown, for the same task. */
   clearPoints() {
     if (this.readOnly) return;
-    this.draftTask = this.data?.task === "regression" ? "regression" : "classification";
-    this.draft = [];
-    this.cb.onDraft?.([], this.draftTask);
-    this.cb.onNotice?.("info", "Cleared.", "Pick a class and click on the plot to add points (at least one of each of two classes).");
+    const task = this.pointsTask;
+    this.update({ draftTask: task, draftPlane: this.pointsPlane, draft: [] });
+    this.emit("notice", "info", "Cleared.", task === "regression"
+      ? "Pick a value and click on the plot to add points (at least two)."
+      : "Pick a class and click on the plot to add points (at least one of each of two classes).");
   }
 
+  /** "Yours": an empty plane of the built-in sets' size, for classes. */
   useCustom() {
-    if (this.config.dataset === "custom") return;
-    this.setPoints(this.allPoints(), this.config.ratio);
+    if (this.readOnly || this.config.dataset === "custom") return;
+    clearTimeout(this.#createTimer);
+    this.update({ draftTask: "classification", draftPlane: this.#builtInPlane(), draft: [] });
+    this.emit("notice", "info", "Your own points:",
+      "pick a class and click on the plot (at least one of each of two classes), or upload a CSV.");
+  }
+
+  /** Points from a file: all for training, on the plane around them. */
+  loadPoints(points) {
+    const task = points.every((p) => Number.isInteger(p[2]) && p[2] >= 0 && p[2] < 8) ? null : "regression";
+    this.setPoints(points, { ratio: 1, plane: null, task });
   }
 
   regenerate() {
@@ -568,7 +697,7 @@ export class Session {
     try {
       return await this.api.exportDocument(this.id);
     } catch (err) {
-      this.cb.onError?.(err, "Saving the network");
+      this.emit("error", err, "Saving the network");
       return null;
     }
   }
@@ -577,15 +706,14 @@ export class Session {
     try {
       const answer = await this.api.importDocument(doc);
       const old = this.token ? { id: this.id, token: this.token } : null;
-      ++this.generation;
-      this.undo = [];
-      this.draft = null;
-      this.cb.onDraft?.(null);
-      await this.adopt(answer.id, answer.token, answer.network, this.config);
+      ++this.#generation;
+      this.#undo = [];
+      this.update({ draft: null, draftTask: null, draftPlane: null });
+      await this.#adopt(answer.id, answer.token, answer.network, this.config);
       announceReplaced(this.api, old, answer.id); // whoever watched the old one follows along
-      this.cb.onNotice?.("success", "Opened.", `Epoch ${answer.network.epoch}: a copy of your own.`);
+      this.emit("notice", "success", "Opened.", `Epoch ${answer.network.epoch}: a copy of your own.`);
     } catch (err) {
-      this.cb.onError?.(err, "Opening the network");
+      this.emit("error", err, "Opening the network");
     }
   }
 
@@ -597,15 +725,22 @@ export class Session {
   async fork() {
     try {
       const answer = await this.api.fork(this.id);
-      ++this.generation;
-      this.undo = [];
-      await this.adopt(answer.id, answer.token, answer.network, this.config);
-      this.cb.onNotice?.("success", "Forked.", "This copy is yours: change it as you like.");
+      ++this.#generation;
+      this.#undo = [];
+      await this.#adopt(answer.id, answer.token, answer.network, this.config);
+      this.emit("notice", "success", "Forked.", "This copy is yours: change it as you like.");
     } catch (err) {
-      this.cb.onError?.(err, "Forking the network");
+      this.emit("error", err, "Forking the network");
     }
   }
 }
+
+Object.freeze(Session.prototype);
+
+/** The largest weight or bias the API takes (PUT /parameters: finite, |value| <= 1e12). */
+const PARAMETER_LIMIT = 1e12;
+/** Smaller than this, a neuron's map says nothing: the graph keeps none. */
+const MIN_NEURON_MAP = 8;
 
 const round = (v) => Math.round(v * 1000) / 1000;
 

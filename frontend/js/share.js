@@ -21,7 +21,7 @@ export class ShareDialog {
     let base = `${location.origin}${location.pathname}`;
     let classroom = null;
     try {
-      const share = await this.api.request("GET", "/share");
+      const share = await this.api.share();
       if (share?.urls?.length) base = share.urls[0];
       classroom = share?.classroom ?? null;
     } catch {
@@ -47,7 +47,7 @@ export class ShareDialog {
     // A QR code holds up to about 1,000 characters here (a copy link with many points is longer).
     const fits = link.length <= 1000;
     this.qr.hidden = !fits;
-    if (fits) this.qr.src = this.api.url(`/qr?text=${encodeURIComponent(link)}`);
+    if (fits) this.qr.src = this.api.qrUrl(link);
     return link;
   }
 

@@ -9,6 +9,8 @@ export const DEFAULTS = Object.freeze({
   ratio: 0.5,
   dseed: 1,
   points: null, // [[x1, x2, label], ...] when dataset is "custom"
+  domain: null, // [[x1_lo, x1_hi], [x2_lo, x2_hi]]: the plane of your own points (null: around them)
+  task: null, // "classification" or "regression" for your own points (null: the server decides)
   features: ["x1", "x2"],
   hidden: [4, 2],
   activations: ["tanh", "tanh", "sigmoid"],
@@ -26,8 +28,8 @@ export const DEFAULTS = Object.freeze({
   logScale: false,
 });
 
-const DATA_KEYS = ["dataset", "samples", "noise", "ratio", "dseed", "points", "features",
-  "hidden", "activations", "seed"];
+const DATA_KEYS = ["dataset", "samples", "noise", "ratio", "dseed", "points", "domain", "task",
+  "features", "hidden", "activations", "seed"];
 const HYPER_KEYS = ["lr", "batch", "batchSize", "reg", "regRate", "rule"];
 
 export function copyConfig(c) {
@@ -49,38 +51,64 @@ const num = (s, fallback) => {
   return s != null && s !== "" && Number.isFinite(v) ? v : fallback;
 };
 const list = (s) => (s ? s.split(",").filter(Boolean) : []);
-
-function encodePoints(points) {
-  return points.map((p) => `${round(p[0])}_${round(p[1])}_${round(p[2])}`).join("~");
-}
-function decodePoints(s) {
-  return s.split("~").map((row) => row.split("_").map(Number))
-    .filter((p) => p.length === 3 && p.every(Number.isFinite));
-}
 const round = (v) => Number(v.toFixed(3));
+
+/** How a value is written in the hash and read back (null when absent or unreadable). */
+const CODECS = {
+  text: { write: (v) => v, read: (s) => s || null },
+  number: { write: (v) => v, read: (s) => num(s, null) },
+  flag: { write: (v) => (v ? 1 : 0), read: (s) => (s == null ? null : s === "1") },
+  names: { write: (v) => v.join(","), read: (s) => list(s) },
+  sizes: { write: (v) => v.join(","), read: (s) => list(s).map(Number).filter((n) => Number.isInteger(n) && n >= 1) },
+  points: {
+    write: (v) => v.map((p) => `${round(p[0])}_${round(p[1])}_${round(p[2])}`).join("~"),
+    read: (s) => (s ? s.split("~").map((row) => row.split("_").map(Number))
+      .filter((p) => p.length === 3 && p.every(Number.isFinite)) : null),
+  },
+  plane: {
+    write: (v) => v.flat().map(round).join(","),
+    read: (s) => {
+      const v = list(s).map(Number);
+      return v.length === 4 && v.every(Number.isFinite) && v[0] < v[1] && v[2] < v[3]
+        ? [[v[0], v[1]], [v[2], v[3]]] : null;
+    },
+  },
+};
+
+/**
+ * The URL's keys, one row each: [configuration key, hash key, codec, written when]. The order
+ * is the order in the hash.
+ */
+const HASH_KEYS = [
+  ["dataset", "dataset", "text"],
+  ["points", "points", "points", (c) => c.dataset === "custom" && c.points],
+  ["domain", "plane", "plane", (c) => c.dataset === "custom" && c.domain],
+  ["task", "task", "text", (c) => c.dataset === "custom" && c.task],
+  ["samples", "samples", "number"],
+  ["noise", "noise", "number"],
+  ["ratio", "ratio", "number"],
+  ["dseed", "dseed", "number"],
+  ["features", "features", "names"],
+  ["hidden", "hidden", "sizes"],
+  ["activations", "act", "names"],
+  ["lr", "lr", "number"],
+  ["batch", "batch", "text"],
+  ["batchSize", "bs", "number"],
+  ["reg", "reg", "text"],
+  ["regRate", "rate", "number"],
+  ["rule", "rule", "text"],
+  ["seed", "seed", "number"],
+  ["speed", "speed", "number"],
+  ["showTest", "test", "flag"],
+  ["discretise", "disc", "flag"],
+  ["logScale", "log", "flag"],
+];
 
 export function toHash(c) {
   const q = new URLSearchParams();
-  q.set("dataset", c.dataset);
-  if (c.dataset === "custom" && c.points) q.set("points", encodePoints(c.points));
-  q.set("samples", c.samples);
-  q.set("noise", c.noise);
-  q.set("ratio", c.ratio);
-  q.set("dseed", c.dseed);
-  q.set("features", c.features.join(","));
-  q.set("hidden", c.hidden.join(","));
-  q.set("act", c.activations.join(","));
-  q.set("lr", c.lr);
-  q.set("batch", c.batch);
-  q.set("bs", c.batchSize);
-  q.set("reg", c.reg);
-  q.set("rate", c.regRate);
-  q.set("rule", c.rule);
-  q.set("seed", c.seed);
-  q.set("speed", c.speed);
-  q.set("test", c.showTest ? 1 : 0);
-  q.set("disc", c.discretise ? 1 : 0);
-  q.set("log", c.logScale ? 1 : 0);
+  for (const [key, name, codec, when] of HASH_KEYS) {
+    if (!when || when(c)) q.set(name, CODECS[codec].write(c[key]));
+  }
   // URLSearchParams escapes "," and "~"; they are safe in a fragment and far easier to read.
   return "#" + q.toString().replaceAll("%2C", ",").replaceAll("%7E", "~").replaceAll("%5E", "^")
     .replaceAll("%2A", "*").replaceAll("%28", "(").replaceAll("%29", ")");
@@ -99,35 +127,20 @@ export function fromHash(hash) {
   if (!text.includes("=")) return null;
   const q = new URLSearchParams(text);
   if (!q.has("dataset")) return null;
-  const d = DEFAULTS;
-  const c = copyConfig(d);
-  c.dataset = q.get("dataset") || d.dataset;
-  c.points = c.dataset === "custom" && q.get("points") ? decodePoints(q.get("points")) : null;
-  if (c.dataset === "custom" && !c.points) c.dataset = d.dataset;
-  c.samples = num(q.get("samples"), d.samples);
-  c.noise = num(q.get("noise"), d.noise);
-  c.ratio = num(q.get("ratio"), d.ratio);
-  c.dseed = num(q.get("dseed"), d.dseed);
-  c.features = q.has("features") ? list(q.get("features")) : [...d.features];
-  if (!c.features.length) c.features = [...d.features];
-  c.hidden = q.has("hidden") ? list(q.get("hidden")).map(Number).filter((n) => n >= 1) : [...d.hidden];
-  c.activations = q.has("act") ? list(q.get("act")) : [];
-  if (c.activations.length !== c.hidden.length + 1) {
-    const hid = c.activations[0] || "tanh";
-    const out = c.activations[c.activations.length - 1] || "sigmoid";
-    c.activations = [...c.hidden.map(() => hid), out];
+  const c = copyConfig(DEFAULTS);
+  for (const [key, name, codec] of HASH_KEYS) {
+    const value = q.has(name) ? CODECS[codec].read(q.get(name)) : null;
+    if (value != null) c[key] = value;
   }
-  c.lr = num(q.get("lr"), d.lr);
-  c.batch = q.get("batch") || d.batch;
-  c.batchSize = num(q.get("bs"), d.batchSize);
-  c.reg = q.get("reg") || d.reg;
-  c.regRate = num(q.get("rate"), d.regRate);
-  c.rule = q.get("rule") || d.rule;
-  c.seed = num(q.get("seed"), d.seed);
-  c.speed = num(q.get("speed"), d.speed);
-  c.showTest = q.get("test") === "1";
-  c.discretise = q.get("disc") === "1";
-  c.logScale = q.get("log") === "1";
+  if (c.dataset !== "custom") Object.assign(c, { points: null, domain: null, task: null });
+  else if (!c.points?.length) Object.assign(c, { dataset: DEFAULTS.dataset, points: null, domain: null, task: null });
+  if (!["classification", "regression", null].includes(c.task)) c.task = null;
+  if (!c.features.length) c.features = [...DEFAULTS.features];
+  if (c.activations.length !== c.hidden.length + 1) {
+    const hidden = c.activations[0] || "tanh";
+    const out = c.activations.at(-1) || "sigmoid";
+    c.activations = [...c.hidden.map(() => hidden), out];
+  }
   return c;
 }
 
@@ -136,7 +149,8 @@ export function fromHash(hash) {
 /** The create body (docs/API.md) for a configuration. */
 export function toSpec(c) {
   const dataset = c.dataset === "custom"
-    ? { points: c.points, train_fraction: c.ratio, seed: c.dseed }
+    ? { points: c.points, train_fraction: c.ratio, seed: c.dseed,
+      ...(c.domain ? { domain: c.domain } : {}), ...(c.task ? { task: c.task } : {}) }
     : { name: c.dataset, n_samples: c.samples, noise: c.noise, train_fraction: c.ratio,
       seed: c.dseed };
   return {
@@ -159,9 +173,13 @@ export function fromSpec(spec, view = DEFAULTS) {
   if (Array.isArray(ds.points)) {
     c.dataset = "custom";
     c.points = ds.points.map((p) => [...p]);
+    c.domain = ds.domain ? ds.domain.map((side) => [...side]) : null;
+    c.task = ds.task ?? null;
   } else {
     c.dataset = ds.name ?? DEFAULTS.dataset;
     c.points = null;
+    c.domain = null;
+    c.task = null;
     c.samples = ds.n_samples ?? c.samples;
     c.noise = ds.noise ?? c.noise;
   }

@@ -1,7 +1,7 @@
 // The teaching panel (issue 6): lessons, the backprop lab, the perceptron rule, the truth table
 // and batch vs stochastic vs mini-batch. It sits in place of the data column while open, and
-// listens to the page's session by wrapping its callbacks (the views draw; the session keeps
-// owning the network).
+// subscribes to the page's store (the views draw; the session keeps owning the network, and
+// the lab's half-done batch holds back whole steps through a guard declared to the store).
 import { BackpropLab } from "./lab.js";
 import { GraphMarks } from "./graphmarks.js";
 import { PerceptronView } from "./perceptron.js";
@@ -206,8 +206,7 @@ export class Teaching {
     this.showCard();
     const s = this.session;
     try {
-      clearTimeout(s.createTimer);
-      if (s.training && s.token) { s.quietStop = true; await s.pause(); }
+      if (s.training && s.token) await s.pause({ quiet: true });
       const view = Object.fromEntries(VIEW_KEYS.map((k) => [k, s.config[k]]));
       const config = { ...copyConfig(DEFAULTS), ...view, ...copyConfig(lesson.config), points: null };
       const before = s.id;
@@ -227,45 +226,32 @@ export class Teaching {
   // -- the session's news ---------------------------------------------------------------------
 
   hook() {
-    // A batch half done in the lab: whole steps and runs wait (the server would answer 409).
     const session = this.session;
-    for (const name of ["step", "togglePlay"]) {
-      const original = session[name].bind(session);
-      session[name] = (...args) => {
-        const next = session.state?.next_step;
-        if (next && next !== "forward" && session.token && !session.training) {
-          this.banner.show("info", "A batch is half done:", `press ${next.charAt(0).toUpperCase() + next.slice(1)} `
-            + "in the backprop lab first (forward, backward and update go in that order).",
-          { action: { label: "Show the lab", run: () => this.open("lab") }, timeout: 8000 });
-          return undefined;
-        }
-        return original(...args);
-      };
-    }
-    const cb = this.session.cb;
-    const wrap = (name, fn) => {
-      const original = cb[name];
-      cb[name] = (...args) => {
-        original?.(...args);
-        fn(...args);
-      };
-    };
-    wrap("onState", (state) => {
+    // A batch half done in the lab: whole steps and runs wait (the server would answer 409).
+    session.guard((action, { state, token }) => {
+      const next = state?.next_step;
+      if (!next || next === "forward" || !token || session.training) return null;
+      return { title: "A batch is half done:", text: `press ${next.charAt(0).toUpperCase() + next.slice(1)} `
+        + "in the backprop lab first (forward, backward and update go in that order).",
+      options: { action: { label: "Show the lab", run: () => this.open("lab") }, timeout: 8000 } };
+    });
+    session.on("state", (state) => {
       this.lab.onState(state);
       this.perceptron.onState(state);
       this.truth.onState(state);
       this.compare.onState(state);
     });
-    wrap("onData", (data) => {
+    session.on("data", (data) => {
+      if (!data) return;
       this.lab.onData(data);
       this.perceptron.onData(data);
       this.truth.onData(data);
     });
-    wrap("onFrame", (frame, state) => {
+    session.on("frame", (frame, state) => {
       this.perceptron.onFrame(frame, state);
       this.truth.onFrame(frame, state);
     });
-    wrap("onDone", (result, state) => {
+    session.on("done", (result, state) => {
       this.perceptron.onDone(result, state);
       // The perceptron view says it in place: no second message over it.
       if (this.isOpen && this.tab === "perceptron" && ["converged", "not_converged"].includes(result.reason)) {

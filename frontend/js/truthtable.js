@@ -6,6 +6,7 @@
 import * as M from "./mathml.js";
 import { featureFunction } from "./features.js";
 import { el } from "./dom.js";
+import { isFixedPoints } from "./catalog.js";
 
 const MAX_ROWS = 16;
 const THROTTLE_MS = 200;
@@ -70,7 +71,7 @@ export class TruthTable {
     this.pending = true;
     this.last = performance.now();
     try {
-      const answer = await this.ctx.api.request("POST", `/networks/${id}/predict`, { x: rows.map((r) => r.x) });
+      const answer = await this.ctx.api.predict(id, rows.map((r) => r.x));
       if (id === this.session.id) this.prediction = { id, ...answer };
     } catch {
       this.prediction = null;
@@ -107,7 +108,8 @@ export class TruthTable {
       return;
     }
     const name = st.spec?.dataset?.name;
-    this.intro.textContent = ["and", "or", "xor"].includes(name)
+    const info = this.session.catalog.datasets.find((d) => d.name === name);
+    this.intro.textContent = isFixedPoints(info)
       ? `Logic ${name.toUpperCase()}: every input pair, its target, and what this network answers.`
       : "Every training point, its target, and what this network answers.";
     const features = st.spec?.features || ["x1", "x2"];

@@ -30,8 +30,7 @@ export async function latestNetwork(api, id, state) {
  */
 export function announceReplaced(api, old, by) {
   if (!old?.id || !old.token || !by || old.id === by) return Promise.resolve(null);
-  return api.request("POST", `/networks/${old.id}/replaced`, { by }, { auth: true, token: old.token })
-    .catch(() => null);
+  return api.replaced(old.id, by, old.token).catch(() => null);
 }
 
 /** The watcher's view of the page: the bar, and the controls the classes cannot reach. */

@@ -1,0 +1,264 @@
+"""The page's state store (frontend/js/store.js, session.js) and the state that must not leak
+between choices: your own points, the split after a file, regression points, the largest
+network, editing a weight during a run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend" / "js"
+
+# -- views change the state only through the store ---------------------------------------------
+
+# What the session keeps (its getters) and the names a module may hold the session by.
+STATE_KEYS = r"(?:state|config|data|history|id|token|readOnly|draft|draftTask|current)"
+SESSION_NAMES = [r"session", r"this\.session", r"this\.ctx\.session", r"ctx\.session",
+                 r"window\.playground"]
+
+
+def session_aliases(text: str) -> list[str]:
+    """Local names bound to the session in a module (`const s = this.session;`)."""
+    binding = r"\b(?:const|let|var)\s+(\w+)\s*=\s*(?:this\.)?(?:ctx\.)?session(?:\(\))?\s*;"
+    found = re.findall(binding, text)
+    return [re.escape(a) for a in found]
+
+
+def writes_to_session(text: str) -> list[str]:
+    """Assignments to the session's state or its methods, under any of its names."""
+    names = "|".join(SESSION_NAMES + session_aliases(text))
+    target = rf"(?<![\w.])(?:{names})"
+    patterns = [
+        # session.state = …, s.config.lr = …, session.state.layers[0] = …
+        rf"{target}\.{STATE_KEYS}\b(?:\.\w+|\[[^\]]*\])*\s*(?:=|\+=|-=|\*=)(?!=)",
+        # session.step = …, session["togglePlay"] = … (a method replaced from outside)
+        rf"{target}\.\w+\s*=(?!=)",
+        rf"{target}\[[^\]]+\]\s*=(?!=)",
+        rf"Object\.(?:assign|defineProperty)\(\s*{target}\b",
+    ]
+    found = {m.start(): m.group(0) for p in patterns for m in re.finditer(p, text)}
+    return [found[k] for k in sorted(found)]
+
+
+def test_only_the_store_writes_the_state():
+    modules = {path.name: path.read_text() for path in sorted(FRONTEND.glob("*.js"))}
+    assert "store.js" in modules and "session.js" in modules
+    # The store's own writes are there, and the scan sees them: it cannot pass on nothing.
+    store_writes = re.findall(r"this\.#current\s*=(?!=)", modules["store.js"])
+    assert len(store_writes) >= 2
+    assert re.search(r"Object\.freeze\(Store\.prototype\)", modules["store.js"])
+    assert re.search(r"Object\.freeze\(Session\.prototype\)", modules["session.js"])
+    # The scan finds a view's write when there is one (the old lab's, for instance).
+    sample = ("const s = this.session;\ns.quietStop = true;\n"
+              "this.session.state = { ...this.session.state, next_step: 'update' };\n"
+              "session[name] = (...args) => original(...args);\n")
+    assert len(writes_to_session(sample)) == 3
+    found = {name: writes_to_session(text) for name, text in modules.items()}
+    assert {name: w for name, w in found.items() if w} == {}
+    # Inside the session, the state is only ever changed by update(): no field assignments.
+    own = re.findall(rf"this\.{STATE_KEYS}\s*=(?!=)", modules["session.js"])
+    assert own == []
+    # And no module reaches into the session's callbacks (there are none: it emits events).
+    assert [n for n, t in modules.items() if re.search(r"\bsession\.cb\b|\.cb\.on[A-Z]", t)] == []
+
+
+def test_the_store_is_frozen_and_announces_changes(playground, page):
+    playground.open()
+    result = page.evaluate("""() => {
+      "use strict"; // as in the page's modules: a write to something frozen throws
+      const s = window.playground;
+      const throws = (f) => {
+        try { f(); return false; } catch (e) { return e instanceof TypeError; }
+      };
+      const seen = [];
+      const stop = s.on("config", (config) => seen.push(config.showTest));
+      const before = s.config.showTest;
+      s.change({ showTest: !before });
+      stop();
+      s.change({ showTest: before });
+      return {
+        stateFrozen: Object.isFrozen(s.state) && Object.isFrozen(s.state.layers[0].W[0]),
+        configFrozen: Object.isFrozen(s.config) && Object.isFrozen(s.config.hidden),
+        writeState: throws(() => { s.state = {}; }),
+        writeConfig: throws(() => { s.config = {}; }),
+        writeInside: throws(() => { s.state.epoch = 99; }),
+        writeWeight: throws(() => { s.state.layers[0].W[0][0] = 99; }),
+        patchStep: throws(() => { s.step = () => null; }),
+        patchToggle: throws(() => { s.togglePlay = () => null; }),
+        newField: throws(() => { s.quietStop = true; }),
+        stepStill: typeof s.step === "function" && s.step === Object.getPrototypeOf(s).step,
+        seen,
+        after: s.config.showTest === before,
+      };
+    }""")
+    shown = playground.js("() => window.playground.config.showTest")
+    assert result == {
+        "stateFrozen": True, "configFrozen": True, "writeState": True, "writeConfig": True,
+        "writeInside": True, "writeWeight": True, "patchStep": True, "patchToggle": True,
+        "newField": True, "stepStill": True, "seen": [not shown], "after": True,
+    }
+    assert page.console_errors == []
+
+
+# -- your own points -------------------------------------------------------------------------
+
+def click_plane(page, x1: float, x2: float):
+    x, y = screen_of(page, x1, x2)
+    page.mouse.click(x, y)
+    return x, y
+
+
+def screen_of(page, x1: float, x2: float) -> tuple[float, float]:
+    """Where the boundary view draws the point (x1, x2), in the page's pixels."""
+    return tuple(page.evaluate("""([x1, x2]) => {
+      const view = window.playgroundViews.boundary;
+      const [x, y] = view.toScreen(x1, x2);
+      const r = view.canvas.getBoundingClientRect();
+      return [r.left + x, r.top + y];
+    }""", [x1, x2]))
+
+
+def drawn_points(page) -> list[list[float]]:
+    return page.evaluate("""() => {
+      const d = window.playgroundViews.boundary.data;
+      return d.train.x.map((x, i) => [x[0], x[1], d.train.y[i]]);
+    }""")
+
+
+def test_yours_starts_empty_and_points_stay_where_clicked(playground, page, output_dir):
+    playground.open()
+    playground.wait_network("s.data.train.x.length + s.data.test.x.length === 200")
+    page.click(".dataset[data-name=custom]")
+    page.wait_for_function("() => window.playground.draft && window.playground.draft.length === 0")
+    axes = "() => JSON.stringify(window.playgroundViews.boundary.domain)"
+    plane = '{"x1":[-6,6],"x2":[-6,6]}'
+    assert page.evaluate(axes) == plane
+    assert drawn_points(page) == []
+    clicks = [(-3.0, 2.0, 0), (3.0, -2.0, 1), (-4.0, -4.5, 0), (4.5, 4.0, 1), (0.5, -5.0, 1)]
+    at = []
+    for n, (x1, x2, label) in enumerate(clicks, start=1):
+        page.get_by_role("radio", name=f"Add points of class {label}").click()
+        at.append(click_plane(page, x1, x2))
+        if n >= 2:
+            playground.wait_network(f"s.state.spec.dataset.points && s.data.train.x.length === {n}")
+        else:
+            page.wait_for_function("() => window.playground.draft?.length === 1")
+        assert page.evaluate(axes) == plane, f"the axes moved after point {n}"
+        points = drawn_points(page)
+        assert len(points) == n
+        for x1, x2, label in clicks[:n]:
+            near = [p for p in points if abs(p[0] - x1) < 0.06 and abs(p[1] - x2) < 0.06]
+            assert [p[2] for p in near] == [label], (x1, x2, points)
+    # Drawn where they were clicked: each point's place on the screen is its click's.
+    for x1, x2, _ in drawn_points(page):
+        x, y = screen_of(page, x1, x2)
+        assert min(abs(x - cx) + abs(y - cy) for cx, cy in at) < 2, (x1, x2)
+    state = playground.state
+    assert state["domain"] == {"x1": [-6, 6], "x2": [-6, 6]}
+    assert state["spec"]["dataset"]["domain"] == [[-6, 6], [-6, 6]]
+    assert "plane=-6,6,-6,6" in page.url
+    page.screenshot(path=output_dir / "store-yours-points.png")
+    assert page.console_errors == []
+
+
+def test_switching_datasets_after_a_csv_restores_the_split(playground, page, output_dir, tmp_path):
+    playground.open()
+    playground.wait_network("s.data.test.x.length === 100")
+    rows = ["x1,x2,label"] + [f"{i / 10:.2f},{(i * 7 % 23) / 5:.2f},{i % 2}" for i in range(40)]
+    csv = tmp_path / "points.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    page.set_input_files("#csv", str(csv))
+    playground.wait_network("s.state.spec.dataset.points && s.data.train.x.length === 40")
+    assert playground.js("() => window.playground.data.test.x.length") == 0
+    # A file's points are drawn on their own plane (around them), not the built-in sets'.
+    assert playground.state["spec"]["dataset"].get("domain") is None
+    page.click(".dataset[data-name=circle]")
+    playground.wait_network("s.state.spec.dataset.name === 'circle'")
+    assert playground.js("() => window.playground.config.ratio") == 0.5
+    assert playground.js("() => window.playground.data.test.x.length") == 100
+    assert page.locator("#data-stats").inner_text().startswith("100 training · 100 test points")
+    page.screenshot(path=output_dir / "store-split-after-csv.png")
+    assert page.console_errors == []
+
+
+def test_a_regression_set_takes_values(playground, page, output_dir):
+    playground.open()
+    page.click(".dataset[data-name=plane]")
+    playground.wait_network("s.state.spec.dataset.name === 'plane' && s.data.task === 'regression'")
+    picker = page.locator("#class-picker")
+    assert picker.get_attribute("aria-label") == "Value of the points you add"
+    chips = page.locator("#class-picker button:not([hidden])")
+    assert chips.all_inner_texts() == ["Value −1", "Value +1"]
+    # One of them is always chosen.
+    assert page.locator("#class-picker button[aria-checked=true]:not([hidden])").count() == 1
+    page.get_by_role("radio", name="Add points of value 1").click()
+    before = playground.js("() => { const d = window.playground.data; "
+                           "return d.train.x.length + d.test.x.length; }")
+    for n, (x1, x2) in enumerate([(1.0, 1.0), (-2.0, 3.0)], start=1):
+        click_plane(page, x1, x2)
+        playground.wait_network(f"s.state.spec.dataset.points && "
+                                f"s.state.spec.dataset.points.length === {before + n}")
+        assert playground.js("() => window.playground.data.task") == "regression"
+    points = playground.state["spec"]["dataset"]["points"]
+    added = [p for p in points if p[2] == 1 and abs(p[0] - 1) < 0.06 and abs(p[1] - 1) < 0.06]
+    assert len(added) == 1
+    assert playground.state["spec"]["dataset"]["task"] == "regression"
+    assert chips.all_inner_texts() == ["Value −1", "Value +1"]
+    assert playground.state["spec"]["activations"][-1] == "linear"
+    page.screenshot(path=output_dir / "store-regression-values.png")
+    assert page.console_errors == []
+
+
+# -- the largest network, and weights edited during a run --------------------------------------
+
+def test_the_largest_network_is_drawn_without_an_error(playground, page, output_dir):
+    hidden = ",".join(["64"] * 8)
+    acts = ",".join(["tanh"] * 8 + ["sigmoid"])
+    playground.open(f"#dataset=circle&hidden={hidden}&act={acts}")
+    playground.wait_network("s.state.sizes.length === 10", timeout=30_000)
+    # The boundary came (the server's grids, within its budgets) and no error was shown.
+    page.wait_for_function("() => window.playgroundViews.boundary.grid !== null", timeout=30_000)
+    page.wait_for_timeout(500)
+    banner = page.locator("#banner")
+    assert banner.is_hidden() or "failed" not in banner.inner_text().lower()
+    assert "error" not in (banner.get_attribute("class") or "")
+    page.screenshot(path=output_dir / "store-largest-network.png")
+    assert page.console_errors == []
+
+
+def test_editing_a_weight_during_training_stops_it_and_says_so(playground, page, output_dir):
+    playground.open("#dataset=xor&hidden=3&act=tanh,sigmoid&speed=30")
+    playground.wait_network("JSON.stringify(s.state.sizes) === '[2,3,1]'")
+    page.click("[data-testid=play]")
+    playground.wait_network("s.state.status === 'training' && s.state.epoch > 2")
+    link = page.locator(".link-hit").nth(6)
+    link.click()
+    editor = page.locator("[data-testid=param-input]")
+    editor.fill("2.5")
+    editor.press("Enter")
+    playground.wait_network("s.state.layers[1].W[0][0] === 2.5 && !s.training")
+    page.wait_for_function("() => document.querySelector('#banner')?.innerText.includes('= 2.5')")
+    assert "Training paused to set it" in page.locator("#banner").inner_text()
+    server = httpx.get(f"{playground.server.url}/api/networks/{playground.id}").json()
+    assert server["status"] == "idle" and server["layers"][1]["W"][0][0] == 2.5
+    page.screenshot(path=output_dir / "store-edit-during-training.png")
+    assert page.console_errors == []
+
+
+def test_a_value_out_of_range_is_refused_with_what_is_allowed(playground, page, output_dir):
+    playground.open("#dataset=xor&hidden=3&act=tanh,sigmoid")
+    playground.wait_network("JSON.stringify(s.state.sizes) === '[2,3,1]'")
+    old = playground.state["layers"][1]["W"][0][0]
+    page.locator(".link-hit").nth(6).click()
+    editor = page.locator("[data-testid=param-input]")
+    editor.fill("1e400")
+    editor.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#banner')?.innerText.includes('was not changed')")
+    text = page.locator("#banner").inner_text()
+    assert "from −1e12 to 1e12" in text and "Infinity" in text
+    assert playground.state["layers"][1]["W"][0][0] == old
+    page.screenshot(path=output_dir / "store-value-refused.png")
+    assert page.console_errors == []

@@ -46,6 +46,13 @@ $("legend-bar").style.background = gradientCss();
 let session = null;
 let grids = null; // the latest decoded boundary: {output, neurons: [...]}
 let hovered = null; // a neuron hovered in the graph
+let noticeCause = null; // what the banner's notice is about, when it holds only while that lasts
+
+/** A message in the banner; options.cause: what it is about (it goes when that does). */
+function say(kind, title, text, options = {}) {
+  noticeCause = options.cause ?? null;
+  banner.show(kind, title, text, options);
+}
 
 const chart = new LossChart($("chart"), {
   onHover: (text) => { $("chart-readout").textContent = text || "Hover the chart for exact values."; },
@@ -62,7 +69,7 @@ const graph = new NetworkGraph($("graph"), {
     const on = session.config.features;
     const all = session.catalog.featureNames;
     const next = on.includes(name) ? on.filter((f) => f !== name) : all.filter((f) => f === name || on.includes(f));
-    if (!next.length) { banner.show("warning", "At least one input feature", "must stay on."); return; }
+    if (!next.length) { say("warning", "At least one input feature", "must stay on."); return; }
     session.change({ features: next });
   },
   onLayers: (delta) => {
@@ -112,7 +119,7 @@ const controls = new Controls({
     try {
       doc = JSON.parse(await file.text());
     } catch {
-      banner.show("error", "That file is not a saved network.", "Choose a .json file made with Save.");
+      say("error", "That file is not a saved network.", "Choose a .json file made with Save.");
       return;
     }
     session.importDocument(doc);
@@ -120,10 +127,10 @@ const controls = new Controls({
   onCsv: async (file) => {
     const { rows, problems } = parseCsv(await file.text());
     if (rows.length < 2) {
-      banner.show("error", "That CSV has no points.", "Each line should be x1,x2,label (a header line is fine).");
+      say("error", "That CSV has no points.", "Each line should be x1,x2,label (a header line is fine).");
       return;
     }
-    if (problems.length) banner.show("warning", `Skipped ${problems.length} line(s)`, `that were not x1,x2,label: line ${problems.slice(0, 5).join(", ")}.`);
+    if (problems.length) say("warning", `Skipped ${problems.length} line(s)`, `that were not x1,x2,label: line ${problems.slice(0, 5).join(", ")}.`);
     session.loadPoints(rows);
   },
 });
@@ -226,11 +233,12 @@ function subscribe(store) {
     showStructure(config, state);
     showState(state);
   });
-  // Another network: what was drawn and read for the last one goes.
+  // Another network: what was drawn and read for the last one goes (the hover's outputs too).
   store.on("id", () => {
     grids = null;
     hovered = null;
     boundary.setOverride(null);
+    boundary.setGrid(null);
     $("boundary-readout").textContent = " ";
   });
   store.on("data", (data) => {
@@ -249,6 +257,7 @@ function subscribe(store) {
   store.on("done", (result, state, { quiet }) => {
     showState(state);
     if (quiet) return;
+    noticeCause = null;
     if (session.readOnly) { watchView.runEnded(banner, result, state); return; }
     banner.runEnded(result, { epoch: state?.epoch, learningRate: session.config.lr,
       reset: () => session.reset() });
@@ -257,10 +266,16 @@ function subscribe(store) {
     serverStatus.textContent = { live: "live", reconnecting: "reconnecting…", closed: "stream closed" }[status] || status;
     serverStatus.dataset.status = status;
   });
-  store.on("error", (err, what) => banner.error(err, what));
-  store.on("notice", (kind, title, text, options) => banner.show(kind, title, text, options));
+  store.on("error", (err, what) => {
+    noticeCause = null;
+    banner.error(err, what);
+  });
+  store.on("notice", (kind, title, text, options) => {
+    say(kind, title, text, options);
+  });
   store.on("draft", (points, { state, config, readOnly, draftTask, draftPlane, data }) => {
     controls.setStatus(state?.status, readOnly, !!points);
+    if (!points && noticeCause === "draft") { banner.hide(); noticeCause = null; } // its cause is gone
     if (!points) {
       if (data) { boundary.setData(data); controls.setDataStats(data); }
       return;

@@ -23,7 +23,7 @@ export const BUILT_IN_PLANE = [[-6, 6], [-6, 6]];
  * history, draft, id, token, readOnly) with (value, snapshot), "change" (keys, snapshot), and
  * news: "grids" (boundary, state), "progress" (frame, state), "frame" (frame, state),
  * "done" (result, state, {quiet}), "stream" (status), "error" (err, what),
- * "notice" (kind, title, text, options).
+ * "notice" (kind, title, text, options; options.cause "draft": it holds while you draw points).
  */
 export class Session extends Store {
   #generation = 0;
@@ -640,7 +640,7 @@ export class Session extends Store {
       this.update({ draftTask: task, draftPlane: plane || BUILT_IN_PLANE, draft: points });
       this.emit("notice", "info", "Add points:", task === "regression"
         ? "at least two (pick a value, then click on the plot)."
-        : "at least one of each of two classes (pick a class, then click on the plot).");
+        : "at least one of each of two classes (pick a class, then click on the plot).", { cause: "draft" });
       return;
     }
     // Points drawn from scratch (or on the logic sets) are all for training.
@@ -670,7 +670,8 @@ export class Session extends Store {
     this.update({ draftTask: task, draftPlane: this.pointsPlane, draft: [] });
     this.emit("notice", "info", "Cleared.", task === "regression"
       ? "Pick a value and click on the plot to add points (at least two)."
-      : "Pick a class and click on the plot to add points (at least one of each of two classes).");
+      : "Pick a class and click on the plot to add points (at least one of each of two classes).",
+    { cause: "draft" });
   }
 
   /** "Yours": an empty plane of the built-in sets' size, for classes. */
@@ -679,7 +680,8 @@ export class Session extends Store {
     clearTimeout(this.#createTimer);
     this.update({ draftTask: "classification", draftPlane: this.#builtInPlane(), draft: [] });
     this.emit("notice", "info", "Your own points:",
-      "pick a class and click on the plot (at least one of each of two classes), or upload a CSV.");
+      "pick a class and click on the plot (at least one of each of two classes), or upload a CSV.",
+      { cause: "draft" });
   }
 
   /** Points from a file: all for training, on the plane around them. */

@@ -151,6 +151,9 @@ def test_yours_starts_empty_and_points_stay_where_clicked(playground, page, outp
         for x1, x2, label in clicks[:n]:
             near = [p for p in points if abs(p[0] - x1) < 0.06 and abs(p[1] - x2) < 0.06]
             assert [p[2] for p in near] == [label], (x1, x2, points)
+    # The hint to add points went with the drawing it was about.
+    banner = page.locator("#banner")
+    assert banner.is_hidden() or "Add points" not in banner.inner_text()
     # Drawn where they were clicked: each point's place on the screen is its click's.
     for x1, x2, _ in drawn_points(page):
         x, y = screen_of(page, x1, x2)
@@ -224,6 +227,13 @@ def test_the_largest_network_is_drawn_without_an_error(playground, page, output_
     banner = page.locator("#banner")
     assert banner.is_hidden() or "failed" not in banner.inner_text().lower()
     assert "error" not in (banner.get_attribute("class") or "")
+    # Trained for a moment: the stream's frames and the boundary after the run, still no error.
+    page.click("[data-testid=play]")
+    playground.wait_network("s.state.epoch >= 2", timeout=30_000)
+    page.click("[data-testid=play]")
+    playground.wait_network("!s.training", timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert "error" not in (banner.get_attribute("class") or "")
     page.screenshot(path=output_dir / "store-largest-network.png")
     assert page.console_errors == []
 
@@ -261,4 +271,25 @@ def test_a_value_out_of_range_is_refused_with_what_is_allowed(playground, page, 
     assert "from −1e12 to 1e12" in text and "Infinity" in text
     assert playground.state["layers"][1]["W"][0][0] == old
     page.screenshot(path=output_dir / "store-value-refused.png")
+    assert page.console_errors == []
+
+
+def test_the_hover_readout_goes_with_its_network(playground, page):
+    playground.open()
+    x, y = screen_of(page, 1.0, 1.0)
+    page.mouse.move(x, y)
+    readout = page.locator("#boundary-readout")
+    page.wait_for_function("() => /output -?[0-9]/.test("
+                           "document.querySelector('#boundary-readout').textContent)")
+    first = playground.id
+    # Another network while the pointer stays on the plot (as when a lesson or a link changes it).
+    page.evaluate("() => window.playground.change("
+                  "{ hidden: [3], activations: ['tanh', 'sigmoid'] })")
+    page.wait_for_function("(id) => window.playground.id !== id", arg=first)
+    assert readout.text_content().strip() == ""
+    playground.wait_network("JSON.stringify(s.state.sizes) === '[2,3,1]'")
+    page.wait_for_function("() => window.playgroundViews.boundary.grid !== null")
+    page.mouse.move(x + 1, y)
+    page.wait_for_function("() => /output -?[0-9]/.test("
+                           "document.querySelector('#boundary-readout').textContent)")
     assert page.console_errors == []

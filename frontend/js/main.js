@@ -217,7 +217,8 @@ function subscribe(store) {
   const showConfig = (config, { state, readOnly }) => {
     controls.readOnly = readOnly;
     boundary.editable = !readOnly;
-    controls.setConfig(config, session.draft ? session.draftTask : state?.task);
+    const { draft, draftTask } = session;
+    controls.setConfig(draft ? { ...config, dataset: "custom", points: draft } : config, draft ? draftTask : state?.task);
     const regression = state?.task === "regression";
     $("legend-low").textContent = regression ? "−1 · low" : "−1 · class 0";
     $("legend-high").textContent = regression ? "high · +1" : "class 1 · +1";
@@ -259,7 +260,7 @@ function subscribe(store) {
     if (quiet) return;
     noticeCause = null;
     if (session.readOnly) { watchView.runEnded(banner, result, state); return; }
-    banner.runEnded(result, { epoch: state?.epoch, learningRate: session.config.lr,
+    banner.runEnded(result, { epoch: result.epoch ?? state?.epoch, learningRate: session.config.lr,
       reset: () => session.reset() });
   });
   store.on("stream", (status) => {

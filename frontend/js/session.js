@@ -237,11 +237,9 @@ export class Session extends Store {
   }
 
   #done(result) {
-    const st = this.state;
-    if (st) {
-      this.update({ state: { ...st, status: "idle", epoch: result.epoch ?? st.epoch,
-        iteration: result.iteration ?? st.iteration, last_run: result } });
-    }
+    // The run's last epoch and weights come with the state read below (reload): until then the
+    // state stays whole, from one epoch, and only says the run ended.
+    if (this.state) this.update({ state: { ...this.state, status: "idle", last_run: result } });
     const quiet = result.reason === "stopped" && this.#quietStop;
     if (result.reason === "stopped") this.#quietStop = false;
     this.emit("done", result, this.state, { quiet });
@@ -338,6 +336,10 @@ export class Session extends Store {
       this.emit("notice", "info", "Only its owner can change this network.", "Fork it to change your own copy.",
         { action: { label: "Fork", run: () => this.fork() } });
       this.emit("config", this.config, this.current);
+      return;
+    }
+    if (this.draft && !("dataset" in changes)) {
+      this.update({ config: next }); // your points make the network: it takes these settings then
       return;
     }
     if (dataKey(next) !== dataKey(before) || this.draft) {

@@ -145,6 +145,12 @@ def test_yours_starts_empty_and_points_stay_where_clicked(playground, page, outp
             playground.wait_network(f"s.state.spec.dataset.points && s.data.train.x.length === {n}")
         else:
             page.wait_for_function("() => window.playground.draft?.length === 1")
+            # A setting changed while drawing keeps the drawing (it applies to its network).
+            page.check("#show-test")
+            assert playground.js("() => window.playground.draft.length") == 1
+            assert playground.js("() => window.playground.config.showTest") is True
+            yours = page.locator(".dataset[data-name=custom]")
+            assert yours.get_attribute("aria-checked") == "true"
         assert page.evaluate(axes) == plane, f"the axes moved after point {n}"
         points = drawn_points(page)
         assert len(points) == n

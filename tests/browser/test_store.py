@@ -299,3 +299,59 @@ def test_the_hover_readout_goes_with_its_network(playground, page):
     page.wait_for_function("() => /output -?[0-9]/.test("
                            "document.querySelector('#boundary-readout').textContent)")
     assert page.console_errors == []
+
+
+# -- one API client for every route --------------------------------------------------------------
+
+def test_the_api_client_has_every_route_and_no_other_module_writes_a_url():
+    from backend.api.app import create_app
+
+    client = (FRONTEND / "api.js").read_text()
+    paths = create_app().openapi()["paths"]
+    assert len(paths) >= 20
+    missing = []
+    for path, operations in paths.items():
+        template = re.escape(path.removeprefix("/api"))
+        template = re.sub(r"\\\{\w+\\\}", r"\\$\\{\\w+(?:\\.\\w+)?\\}", template)
+        for method in operations:
+            # The stream and the QR code are addresses the browser opens (EventSource, <img>).
+            call = (rf"this\.url\(`{template}[`?$]" if path.endswith(("/events", "/qr"))
+                    else rf"request\(\"{method.upper()}\", [`\"]{template}[`\"?]")
+            if not re.search(call, client):
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []
+    # Elsewhere in the page, no address of the API is written by hand (export.js writes a
+    # script for other tools to run: its addresses are that script's text, and it is seen).
+    by_hand = {path.name: re.findall(r"[`\"]/(?:networks|catalog|health|share|qr)\b[^`\"]*",
+                                     path.read_text())
+               for path in FRONTEND.glob("*.js") if path.name != "api.js"}
+    assert by_hand["export.js"]
+    assert {name: found for name, found in by_hand.items() if found and name != "export.js"} == {}
+    assert not [p.name for p in FRONTEND.glob("*.js")
+                if p.name != "api.js" and re.search(r"\.request\(", p.read_text())]
+
+
+def test_the_hash_is_written_and_read_from_one_table(playground, page):
+    playground.open()
+    result = page.evaluate("""async () => {
+      const { DEFAULTS, toHash, fromHash, copyConfig } = await import("./js/state.js");
+      const mine = { ...copyConfig(DEFAULTS), dataset: "custom", points: [[1, 2, 0], [-3.5, 4, 1]],
+        domain: [[-6, 6], [-5, 5]], task: "classification", hidden: [3, 2],
+        activations: ["relu", "tanh", "sigmoid"], lr: 0.3, batch: "batch", showTest: true,
+        seed: 7 };
+      const builtIn = { ...copyConfig(DEFAULTS), dataset: "spiral", noise: 0.25, hidden: [],
+        activations: ["sigmoid"], logScale: true };
+      return {
+        mine: JSON.stringify(fromHash(toHash(mine))) === JSON.stringify(mine),
+        builtIn: JSON.stringify(fromHash(toHash(builtIn))) === JSON.stringify(builtIn),
+        hash: toHash(mine),
+        // A built-in set's hash carries none of your points' keys; a bad plane is dropped.
+        plain: toHash(builtIn),
+        badPlane: fromHash(toHash(mine).replace("plane=-6,6,-5,5", "plane=3,1,0,1")).domain,
+      };
+    }""")
+    assert result["mine"] and result["builtIn"]
+    assert "points=1_2_0~-3.5_4_1" in result["hash"] and "plane=-6,6,-5,5" in result["hash"]
+    assert "task=classification" in result["hash"]
+    assert not re.search(r"[#&](points|plane|task)=", result["plain"])
+    assert result["badPlane"] is None

@@ -8,6 +8,11 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.browser.test_teaching import lab_step, open_lesson
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend" / "js"
 
@@ -355,3 +360,23 @@ def test_the_hash_is_written_and_read_from_one_table(playground, page):
     assert "task=classification" in result["hash"]
     assert not re.search(r"[#&](points|plane|task)=", result["plain"])
     assert result["badPlane"] is None
+
+
+def test_the_labs_half_done_batch_holds_back_steps_through_the_store(playground, page, output_dir):
+    playground.open()
+    open_lesson(playground, page, "worked-example")
+    lab_step(page, "forward")
+    before = playground.state["iteration"]
+    page.locator("#boundary").focus()
+    page.keyboard.press("ArrowRight")  # a whole step, while the lab's batch waits for Backward
+    page.wait_for_function(
+        "() => document.querySelector('#banner')?.innerText.includes('A batch is half done')")
+    assert "press Backward" in page.locator("#banner").inner_text()
+    assert playground.state["iteration"] == before
+    lab_step(page, "backward")
+    lab_step(page, "update")
+    page.locator("#boundary").focus()
+    page.keyboard.press("ArrowRight")  # the batch is done: the step goes through
+    playground.wait_network(f"s.state.iteration === {before + 2}")
+    page.screenshot(path=output_dir / "store-guarded-step.png")
+    assert page.console_errors == []

@@ -159,13 +159,15 @@ export class PerceptronView {
   /** The errors of each completed epoch from the state's perceptron counters. */
   record(state) {
     const p = state?.perceptron;
-    if (!p || state.epoch == null) return;
-    if (state.epoch > 0 && p.last_epoch_errors != null && this.errors.get(state.epoch) == null) {
+    // The counters are those of the epoch they were read at (a frame's state keeps older ones).
+    const epoch = p?.epoch ?? state?.epoch;
+    if (!p || epoch == null) return;
+    if (epoch > 0 && p.last_epoch_errors != null && this.errors.get(epoch) == null) {
       // Epochs that went by between two looks are unknown (null): drawn as a grey mark.
       const known = [...this.errors.keys()];
-      const last = known.length ? Math.max(...known) : state.epoch - 1;
-      for (let e = last + 1; e < state.epoch; e++) if (!this.errors.has(e)) this.errors.set(e, null);
-      this.errors.set(state.epoch, p.last_epoch_errors);
+      const last = known.length ? Math.max(...known) : epoch - 1;
+      for (let e = last + 1; e < epoch; e++) if (!this.errors.has(e)) this.errors.set(e, null);
+      this.errors.set(epoch, p.last_epoch_errors);
     }
   }
 

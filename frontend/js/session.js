@@ -225,14 +225,13 @@ export class Session extends Store {
   #progress(frame) {
     const st = this.state;
     if (!st) return;
-    this.update({ state: {
-      ...st,
+    this.update({ state: advanced(st, {
       status: frame.status ?? "training",
       epoch: frame.epoch ?? st.epoch,
       iteration: frame.iteration ?? st.iteration,
       metrics: frame.metrics ?? st.metrics,
       layers: frame.layers ? frame.layers.map((l, k) => ({ ...st.layers[k], ...l })) : st.layers,
-    } });
+    }) });
     this.emit("progress", frame, this.state);
   }
 
@@ -515,9 +514,9 @@ export class Session extends Store {
       const answer = step === "forward" ? await this.api.forward(this.id, body)
         : step === "backward" ? await this.api.backward(this.id) : await this.api.update(this.id);
       const next = { forward: "backward", backward: "update", update: "forward" }[step];
-      this.update({ state: { ...this.state, next_step: next,
+      this.update({ state: advanced(this.state, { next_step: next,
         ...(step === "update" ? { epoch: answer.epoch, iteration: answer.iteration,
-          layers: answer.layers.map((l, k) => ({ ...this.state.layers[k], W: l.W, b: l.b })) } : {}) } });
+          layers: answer.layers.map((l, k) => ({ ...this.state.layers[k], W: l.W, b: l.b })) } : {}) }) });
       return answer;
     } catch (err) {
       const next = err instanceof ApiError ? err.detail?.next_step : null;
@@ -747,6 +746,17 @@ const PARAMETER_LIMIT = 1e12;
 const MIN_NEURON_MAP = 8;
 
 const round = (v) => Math.round(v * 1000) / 1000;
+
+/**
+ * A state moved on by a frame or a step (not read whole from the server): the perceptron's
+ * counters it carries are still those of the epoch they were read at, and say so (`epoch`).
+ */
+function advanced(state, changes) {
+  const next = { ...state, ...changes };
+  const p = state.perceptron;
+  if (p && next.epoch !== state.epoch) next.perceptron = { ...p, epoch: p.epoch ?? state.epoch };
+  return next;
+}
 
 export function parseCsv(text) {
   const rows = [];

@@ -287,6 +287,7 @@ def test_a_value_out_of_range_is_refused_with_what_is_allowed(playground, page, 
 
 def test_the_hover_readout_goes_with_its_network(playground, page):
     playground.open()
+    page.wait_for_function("() => window.playgroundViews.boundary.grid !== null")
     x, y = screen_of(page, 1.0, 1.0)
     page.mouse.move(x, y)
     readout = page.locator("#boundary-readout")

@@ -47,6 +47,7 @@ let session = null;
 let grids = null; // the latest decoded boundary: {output, neurons: [...]}
 let hovered = null; // a neuron hovered in the graph
 let noticeCause = null; // what the banner's notice is about, when it holds only while that lasts
+let fileNetwork = null; // the network made from the last file read (its note lasts as long)
 
 /** A message in the banner; options.cause: what it is about (it goes when that does). */
 function say(kind, title, text, options = {}) {
@@ -130,7 +131,9 @@ const controls = new Controls({
       say("error", "That CSV has no points.", "Each line should be x1,x2,label (a header line is fine).");
       return;
     }
-    if (problems.length) say("warning", `Skipped ${problems.length} line(s)`, `that were not x1,x2,label: line ${problems.slice(0, 5).join(", ")}.`);
+    // The note is about this file's data: it goes when other data is shown.
+    if (problems.length) say("warning", `Skipped ${problems.length} line(s)`, `that were not x1,x2,label: line ${problems.slice(0, 5).join(", ")}.`, { cause: "file" });
+    fileNetwork = null;
     session.loadPoints(rows);
   },
 });
@@ -235,7 +238,11 @@ function subscribe(store) {
     showState(state);
   });
   // Another network: what was drawn and read for the last one goes (the hover's outputs too).
-  store.on("id", () => {
+  store.on("id", (id) => {
+    if (noticeCause === "file") {
+      if (fileNetwork === null) fileNetwork = id; // the file's own network
+      else if (id !== fileNetwork) { banner.hide(); noticeCause = null; }
+    }
     grids = null;
     hovered = null;
     boundary.setOverride(null);

@@ -548,7 +548,8 @@ export class Session extends Store {
     if (this.readOnly || !this.state) return false;
     if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > PARAMETER_LIMIT) {
       this.emit("notice", "error", `${label} was not changed:`,
-        `a weight or bias must be a number from −1e12 to 1e12; got ${value}.`);
+        `a weight or bias must be a number from −1e12 to 1e12; ${Number.isNaN(value) ? "that is not a number"
+          : Number.isFinite(value) ? `got ${value}` : "that is too large to hold (Infinity)"}.`);
       return false;
     }
     // The server takes no weights during a run: stop it first, and say so.

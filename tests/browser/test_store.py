@@ -181,11 +181,14 @@ def test_switching_datasets_after_a_csv_restores_the_split(playground, page, out
     playground.open()
     playground.wait_network("s.data.test.x.length === 100")
     rows = ["x1,x2,label"] + [f"{i / 10:.2f},{(i * 7 % 23) / 5:.2f},{i % 2}" for i in range(40)]
+    rows.insert(5, "not,a,point")
     csv = tmp_path / "points.csv"
     csv.write_text("\n".join(rows) + "\n")
     page.set_input_files("#csv", str(csv))
     playground.wait_network("s.state.spec.dataset.points && s.data.train.x.length === 40")
     assert playground.js("() => window.playground.data.test.x.length") == 0
+    banner = page.locator("#banner")
+    assert "Skipped 1 line(s)" in banner.inner_text()
     # A file's points are drawn on their own plane (around them), not the built-in sets'.
     assert playground.state["spec"]["dataset"].get("domain") is None
     page.click(".dataset[data-name=circle]")
@@ -193,6 +196,8 @@ def test_switching_datasets_after_a_csv_restores_the_split(playground, page, out
     assert playground.js("() => window.playground.config.ratio") == 0.5
     assert playground.js("() => window.playground.data.test.x.length") == 100
     assert page.locator("#data-stats").inner_text().startswith("100 training · 100 test points")
+    # The note about the file's lines went with the file's data.
+    assert banner.is_hidden() or "Skipped" not in banner.inner_text()
     page.screenshot(path=output_dir / "store-split-after-csv.png")
     assert page.console_errors == []
 
@@ -279,7 +284,13 @@ def test_a_value_out_of_range_is_refused_with_what_is_allowed(playground, page, 
     page.wait_for_function(
         "() => document.querySelector('#banner')?.innerText.includes('was not changed')")
     text = page.locator("#banner").inner_text()
-    assert "from −1e12 to 1e12" in text and "Infinity" in text
+    assert "from −1e12 to 1e12" in text and "too large to hold" in text
+    for typed, said in [("abc", "that is not a number"), ("5e12", "got 5000000000000")]:
+        page.locator(".link-hit").nth(6).click()
+        editor.fill(typed)
+        editor.press("Enter")
+        page.wait_for_function("(said) => document.querySelector('#banner')?.innerText"
+                               ".includes(said)", arg=said)
     assert playground.state["layers"][1]["W"][0][0] == old
     page.screenshot(path=output_dir / "store-value-refused.png")
     assert page.console_errors == []

@@ -257,8 +257,7 @@ function subscribe(store) {
   store.on("grids", (raw, state) => showGrids(raw, state));
   store.on("history", (h) => (h ? chart.setHistory(h) : chart.clear()));
   store.on("progress", (frame) => { if (!chart.append(frame.history)) session.refreshHistory(); });
-  store.on("frame", (frame, state) => {
-    showState(state);
+  store.on("frame", (frame, state) => { // the state it brought is drawn by the "state" listener
     chart.draw();
     if (frame.boundary) showGrids(frame.boundary, state);
   });

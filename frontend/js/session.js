@@ -21,7 +21,8 @@ export const BUILT_IN_PLANE = [[-6, 6], [-6, 6]];
 /**
  * Events (subscribe with `on`): the state's keys when they change (config, state, data,
  * history, draft, id, token, readOnly) with (value, snapshot), "change" (keys, snapshot), and
- * news: "grids" (boundary, state), "progress" (frame, state), "frame" (frame, state),
+ * news: "grids" (boundary, state), "progress" (frame, state: every frame of the stream),
+ * "frame" (frame, state: the latest one, once per animation frame, after the state took it),
  * "done" (result, state, {quiet}), "stream" (status), "error" (err, what),
  * "notice" (kind, title, text, options; options.cause "draft": it holds while you draw points).
  */
@@ -52,8 +53,8 @@ export class Session extends Store {
     this.#hashExtras = hashExtras;
     this.follower = new Follower({
       onSnapshot: (s) => this.#snapshot(s),
-      onProgress: (f) => this.#progress(f),
-      onFrame: (f) => this.emit("frame", f, this.state),
+      onProgress: (f) => this.emit("progress", f, this.state), // every frame: the loss history
+      onFrame: (f) => this.#frame(f), // the latest, once per animation frame: the state and drawing
       onDone: (r) => this.#done(r),
       onReplaced: (r) => this.#replaced(r),
       onStatus: (s) => this.emit("stream", s),
@@ -222,7 +223,7 @@ export class Session extends Store {
     }
   }
 
-  #progress(frame) {
+  #frame(frame) {
     const st = this.state;
     if (!st) return;
     this.update({ state: advanced(st, {
@@ -232,7 +233,7 @@ export class Session extends Store {
       metrics: frame.metrics ?? st.metrics,
       layers: frame.layers ? frame.layers.map((l, k) => ({ ...st.layers[k], ...l })) : st.layers,
     }) });
-    this.emit("progress", frame, this.state);
+    this.emit("frame", frame, this.state);
   }
 
   #done(result) {

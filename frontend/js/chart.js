@@ -31,9 +31,13 @@ export class LossChart {
     this.draw();
   }
 
-  /** Replace everything with a GET /history answer. */
+  /** Show a GET /history answer. The server thins a long run's history evenly (a point every
+   * 1,024 epochs at a million); points this chart received live between those, from the
+   * same run, are kept, so that the first epochs stay on the log axis. */
   setHistory(history) {
-    this.h = Object.fromEntries(COLUMNS.map((c) => [c, [...(history?.[c] || [])]]));
+    const next = Object.fromEntries(COLUMNS.map((c) => [c, [...(history?.[c] || [])]]));
+    this.h = sameRun(this.h, next) ? merge(this.h, next) : next;
+    if (this.h.epoch.length > MAX_POINTS) this.thin();
     this.draw();
   }
 
@@ -142,6 +146,22 @@ export class LossChart {
     this.onHover?.(parts.join(" · "));
     this.draw();
   }
+}
+
+/** Both histories start from the same network at epoch 0. */
+function sameRun(a, b) {
+  return a.epoch[0] === 0 && b.epoch[0] === 0 && a.train_loss[0] === b.train_loss[0] && b.epoch.length > 1;
+}
+
+/** `next`, with the points of `kept` at epochs it skipped (before its last). */
+function merge(kept, next) {
+  const known = new Set(next.epoch);
+  const end = next.epoch[next.epoch.length - 1];
+  const extra = kept.epoch.map((e, i) => i).filter((i) => kept.epoch[i] < end && !known.has(kept.epoch[i]));
+  if (!extra.length) return next;
+  const rows = [...next.epoch.map((e, i) => [next, i]), ...extra.map((i) => [kept, i])]
+    .sort(([h, i], [g, j]) => h.epoch[i] - g.epoch[j]);
+  return Object.fromEntries(COLUMNS.map((c) => [c, rows.map(([h, i]) => h[c][i])]));
 }
 
 export function fmtLoss(v) {

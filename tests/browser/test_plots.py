@@ -260,3 +260,26 @@ def test_every_chart_and_plot_draws_with_the_plot_module():
     for name, text in sources.items():
         if name != "plot.js":
             assert not OLD_TICK_IMPORT.search(text), name
+
+
+def test_a_watched_run_keeps_its_first_epochs(playground, page):
+    """The server thins a long run's history evenly; the chart keeps the first epochs it saw
+    live, for the log axis, unless the history is another network's."""
+    open_settled(playground, page)
+    kept = playground.js("""() => {
+      const chart = window.playgroundViews.chart;
+      const columns = (epochs, start) => ({epoch: epochs, iteration: epochs,
+        train_loss: epochs.map((e) => start / (1 + e)), test_loss: epochs.map(() => null),
+        train_accuracy: epochs.map(() => null), test_accuracy: epochs.map(() => null)});
+      const coarse = [];
+      for (let e = 0; e <= 1e6; e += 1024) coarse.push(e);
+      chart.setHistory(columns([...Array(200).keys()], 0.3));
+      chart.setHistory(columns(coarse, 0.3));
+      const same = chart.h.epoch.slice(0, 5);
+      const sorted = chart.h.epoch.every((e, i, a) => !i || a[i - 1] < e);
+      chart.setHistory(columns([...Array(200).keys()], 0.3));
+      chart.setHistory(columns(coarse, 0.4));  // another network: its history only
+      return [same, sorted, chart.h.epoch.slice(0, 3), chart.h.epoch.length];
+    }""")
+    assert kept == [[0, 1, 2, 3, 4], True, [0, 1024, 2048], 977]
+    assert page.console_errors == []

@@ -53,22 +53,22 @@ export class BoundaryView {
     return { x: MARGIN.left, y: MARGIN.top, w: size, h: size, dpr };
   }
 
+  /** The point of the plane under a mouse event (u, v: its place in the square, 0 to 1). */
   toPlane(e) {
     const r = this.canvas.getBoundingClientRect();
     const p = this.plot;
-    const u = ((e.clientX - r.left) / look.text - p.x) / p.w;
-    const v = ((e.clientY - r.top) / look.text - p.y) / p.h;
+    const px = (e.clientX - r.left) / look.text;
+    const py = (e.clientY - r.top) / look.text;
+    const u = (px - p.x) / p.w;
+    const v = (py - p.y) / p.h;
     if (u < 0 || u > 1 || v < 0 || v > 1) return null;
-    const [a, b] = this.domain.x1;
-    const [c, d] = this.domain.x2;
-    return { x1: a + u * (b - a), x2: d - v * (d - c), u, v };
+    const plane = planeScales(this.domain, p);
+    return { x1: plane.x.invert(px), x2: plane.y.invert(py), u, v };
   }
 
   toScreen(x1, x2) {
-    const p = this.plot;
-    const [a, b] = this.domain.x1;
-    const [c, d] = this.domain.x2;
-    return [p.x + ((x1 - a) / (b - a)) * p.w, p.y + ((d - x2) / (d - c)) * p.h];
+    const plane = planeScales(this.domain, this.plot);
+    return [plane.x.map(x1), plane.y.map(x2)];
   }
 
   // -- inputs -----------------------------------------------------------------------------
@@ -179,10 +179,11 @@ export class BoundaryView {
     const sets = [["train", d.task === "regression" ? "rgba(0,0,0,0.35)" : "#ffffff", 1.2]];
     if (this.showTest) sets.push(["test", "#1d1d1f", 1.4]);
     const radius = pointRadius(sets.reduce((n, [name]) => n + (d[name]?.x.length || 0), 0));
+    const plane = planeScales(this.domain, p);
     for (const [name, stroke, lineWidth] of sets) {
       const set = d[name];
       if (!set) continue;
-      drawScatter(this.ctx, set.x, { at: ([x1, x2]) => this.toScreen(x1, x2), color: pointColors(d, set.y),
+      drawScatter(this.ctx, set.x, { at: ([x1, x2]) => [plane.x.map(x1), plane.y.map(x2)], color: pointColors(d, set.y),
         radius, stroke, lineWidth, clip: p });
     }
   }

@@ -218,7 +218,7 @@ def test_the_keys_say_what_the_colours_mean(playground, page, output_dir):
     assert key_text(page) == ["class 0", "class 1", "Output", "0", "0.5", "1"]
     # Three classes: one colour each, no scale of −1 to +1.
     playground.open(f"#dataset=custom&points={three_clusters()}&ratio=1&hidden=4&act=tanh,sigmoid")
-    playground.wait_network("s.state.spec.dataset.points && s.state.outputs === 3")
+    playground.wait_network("s.state.spec.dataset.points && s.state.outputs === 3", timeout=30_000)
     assert key_text(page) == ["class 0", "class 1", "class 2"]
     colours = page.eval_on_selector_all("#output-key .key-dot",
                                         "es => es.map(e => e.style.background)")
@@ -226,7 +226,8 @@ def test_the_keys_say_what_the_colours_mean(playground, page, output_dir):
     page.locator(".col.output").screenshot(path=output_dir / "boundary-3-classes.png")
     # A regression: a scale of values, no classes.
     playground.open("#dataset=plane&hidden=4&act=tanh,linear")
-    playground.wait_network("s.state.task === 'regression' && s.data.task === 'regression'")
+    playground.wait_network("s.state.task === 'regression' && s.data.task === 'regression'",
+                            timeout=30_000)
     assert key_text(page) == ["Value", "≤ −1", "0", "≥ +1"]
     page.locator(".col.output").screenshot(path=output_dir / "boundary-regression.png")
     assert page.console_errors == []

@@ -219,8 +219,7 @@ export class CompareView {
       [this.byUpdate, drawLineChart(this.byUpdate, { series: series("iteration"), x: { kind: "log" }, y })],
     ];
     for (const [canvas, layout] of charts) if (layout) canvas.dataset.points = JSON.stringify(layout.drawn);
-    const drawn = charts[0][1]?.drawn ?? [];
-    this.host.dataset.curves = String(drawn.filter((n) => n >= 2).length);
+    this.host.dataset.curves = String(this.runs.filter((r) => r.history.train_loss.filter((v) => v != null).length >= 2).length);
     this.byEpoch.dataset.series = JSON.stringify(this.runs.map((r) => r.history.epoch.length));
   }
 

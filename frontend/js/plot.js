@@ -297,10 +297,12 @@ export function drawLineChart(canvas, { series, x, y, caption = "", zoom = 1, si
   const { ctx, width, height } = drawing;
   const keyed = series.filter((s) => s.label);
   const band = keyed.length || caption ? size + 7 : Math.ceil(size / 2) + 2; // room for the top label
-  const usable = (s, axis) => s.points.filter((p) => p && p[axis] != null && Number.isFinite(p[axis])
-    && ((axis ? y : x).kind !== "log" || p[axis] > 0));
-  const xs = series.flatMap((s) => usable(s, 0).map((p) => p[0]));
-  const ys = series.flatMap((s) => usable(s, 1).map((p) => p[1]));
+  // A point is drawn when both its values are numbers its axes can show (> 0 on a log axis).
+  const shows = (kind, v) => v != null && Number.isFinite(v) && (kind !== "log" || v > 0);
+  const plottable = (p) => p && shows(x.kind, p[0]) && shows(y.kind, p[1]);
+  const points = series.flatMap((s) => s.points.filter(plottable));
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
   const yCount = Math.max(2, Math.min(4, Math.floor((height - band - size - 8) / 22)));
   const yDomain = axisDomain(y.kind, ys, { least: y.least ?? 0.1, top: y.top, count: yCount });
   ctx.font = `${size}px ${FONT}`;
@@ -318,9 +320,7 @@ export function drawLineChart(canvas, { series, x, y, caption = "", zoom = 1, si
     x: { scale: sx, ticks: sx.ticks(xCount) }, y: { scale: sy, ticks: sy.ticks(yCount) }, grid: "y", size,
   });
   const clip = { x: area.x, y: area.y - 1, w: area.w + 1, h: area.h + 2 };
-  const shown = series.map((s) => s.points.map((p) => (p && p[0] != null && p[1] != null
-    && Number.isFinite(p[1]) && (y.kind !== "log" || p[1] > 0) && (x.kind !== "log" || p[0] > 0)
-    ? [sx.map(p[0]), sy.map(p[1])] : null)));
+  const shown = series.map((s) => s.points.map((p) => (plottable(p) ? [sx.map(p[0]), sy.map(p[1])] : null)));
   for (let k = series.length - 1; k >= 0; k--) {
     const s = series[k];
     drawPolyline(ctx, shown[k], { color: s.color, width: s.width ?? 2, dash: s.dash ?? [], clip });

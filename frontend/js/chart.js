@@ -2,7 +2,7 @@
 // accuracy, and a log-scale toggle.
 import { look } from "./presenter.js";
 import { fitCanvas } from "./dom.js";
-import { clipped, drawLineChart } from "./plot.js";
+import { clipped, drawLineChart, scale } from "./plot.js";
 
 const COLUMNS = ["epoch", "iteration", "train_loss", "test_loss", "train_accuracy", "test_accuracy"];
 const TRAIN = "#2b2d42";
@@ -12,6 +12,7 @@ const TEST = "#8d8f99";
 const LINEAR_EPOCHS = 1000;
 // The points the chart keeps: past that, thinned evenly along the log axis.
 const MAX_POINTS = 2000;
+const GAP = 0.1; // a stretch of the x axis with no point in it, drawn dotted (of its width)
 
 export class LossChart {
   /** onHover(text | null): the readout under the chart. */
@@ -84,15 +85,26 @@ export class LossChart {
     const { epoch } = this.h;
     const last = epoch[epoch.length - 1] ?? 0;
     const logX = last > LINEAR_EPOCHS;
-    const series = [["train_loss", "train", TRAIN, [], 2], ["test_loss", "test", TEST, [4, 3], 1.6]]
-      .filter(([column]) => this.h[column].some((v) => v != null))
-      .map(([column, label, color, dash, width]) => ({
-        label, color, dash, width, points: epoch.map((e, i) => [e, this.h[column][i]]),
-      }));
+    const kind = logX ? "log1p" : "linear";
+    // Where the history has no points over a long stretch of the axis (the server thins a long
+    // run's history evenly: on the log axis, the first epochs), the curve is a dotted bridge.
+    const along = scale(kind, [0, Math.max(1, last)], [0, 1]);
+    const bridged = epoch.map((e, i) => i > 0 && along.map(e) - along.map(epoch[i - 1]) > GAP);
+    const series = [];
+    for (const [column, label, color, dash, width] of [["train_loss", "train", TRAIN, [], 2],
+      ["test_loss", "test", TEST, [4, 3], 1.6]]) {
+      if (!this.h[column].some((v) => v != null)) continue;
+      const points = epoch.map((e, i) => [e, this.h[column][i]]);
+      series.push({ label, color, dash, width, points: points.flatMap((p, i) => (bridged[i] ? [null, p] : [p])) });
+      if (bridged.some(Boolean)) {
+        series.push({ color, dash: [1, 3], width: 1.2,
+          points: points.flatMap((p, i) => (bridged[i] ? [points[i - 1], p, null] : [])) });
+      }
+    }
     const logs = [logX && "epochs", this.logScale && "loss"].filter(Boolean);
     this.layout = drawLineChart(this.canvas, {
       series,
-      x: { kind: logX ? "log1p" : "linear", integer: true, least: 10 },
+      x: { kind, integer: true, least: 10 },
       y: { kind: this.logScale ? "log" : "linear", top: this.lossCap() },
       caption: logs.length ? `${logs.join(" and ")} on a log scale` : "",
       zoom: look.text,

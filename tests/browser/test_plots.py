@@ -202,6 +202,12 @@ def test_the_loss_curve_stays_inside_its_axes(playground, page, output_dir):
     assert lo <= 0.02 and hi >= layout["max"]
     assert playground.js(STRAY_PIXELS) == [0, 1000]
     page.locator(".chart-wrap").screenshot(path=output_dir / "loss-chart-log.png")
+    # Hovering reads the nearest epoch's values out.
+    area = layout["area"]
+    page.hover("[data-testid=chart]", position={"x": area["x"] + area["w"] / 2,
+                                                "y": area["y"] + area["h"] / 2})
+    assert re.match(r"epoch 5\d\d · train 0\.0\d+ · test 0\.0\d+$",
+                    page.inner_text("#chart-readout")), page.inner_text("#chart-readout")
     assert page.console_errors == []
 
 

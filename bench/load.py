@@ -406,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
                    "per student")
     p.add_argument("--epochs", type=int, default=500, help="epochs of each student's run")
     p.add_argument("--speed", type=float, default=0, help="max epochs per second of every run "
-                   "(0: full speed, the page's default)")
+                   "(0: full speed, the page's fastest choice)")
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment variable for the server, e.g. "

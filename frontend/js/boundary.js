@@ -1,19 +1,23 @@
 // The big output canvas: the network's output over the input plane (the decision boundary),
 // axes, the data points on top (train, and test when asked), a neuron's map while one is
-// hovered in the graph, and clicks that add (or, with the right button, remove) points.
-import { classColor, css, outputMapper } from "./colors.js";
+// hovered in the graph, clicks that add (or, with the right button, remove) points, and the
+// key of its colours (the data's classes, or a scale of values).
+import { classColor, classCount, gradientCss, outputMapper, pointColors } from "./colors.js";
 import { drawHeatmap, drawClasses } from "./heatmap.js";
 import { fmt } from "./graph.js";
 import { look } from "./presenter.js";
 import { fitCanvas } from "./dom.js";
+import { drawPlaneAxes, drawScatter, planeScales, pointRadius, renderKey, tickLabel } from "./plot.js";
 
 const WASH = 0.32; // the background paler than the points, so points of either class stand out
 const MARGIN = { left: 46, right: 10, top: 10, bottom: 38 };
 
 export class BoundaryView {
-  /** handlers: onAdd(x1, x2), onRemove(index in `points`, point), onHover(text | null). */
-  constructor(canvas, handlers = {}) {
+  /** handlers: onAdd(x1, x2), onRemove(index in `points`, point), onHover(text | null);
+   * key: the element that shows what the colours mean. */
+  constructor(canvas, handlers = {}, { key = null } = {}) {
     this.canvas = canvas;
+    this.key = key;
     this.handlers = handlers;
     this.ctx = canvas.getContext("2d");
     this.background = document.createElement("canvas"); // the heatmap, kept between redraws
@@ -49,29 +53,31 @@ export class BoundaryView {
     return { x: MARGIN.left, y: MARGIN.top, w: size, h: size, dpr };
   }
 
+  /** The point of the plane under a mouse event (u, v: its place in the square, 0 to 1). */
   toPlane(e) {
     const r = this.canvas.getBoundingClientRect();
     const p = this.plot;
-    const u = ((e.clientX - r.left) / look.text - p.x) / p.w;
-    const v = ((e.clientY - r.top) / look.text - p.y) / p.h;
+    const px = (e.clientX - r.left) / look.text;
+    const py = (e.clientY - r.top) / look.text;
+    const u = (px - p.x) / p.w;
+    const v = (py - p.y) / p.h;
     if (u < 0 || u > 1 || v < 0 || v > 1) return null;
-    const [a, b] = this.domain.x1;
-    const [c, d] = this.domain.x2;
-    return { x1: a + u * (b - a), x2: d - v * (d - c), u, v };
+    const plane = planeScales(this.domain, p);
+    return { x1: plane.x.invert(px), x2: plane.y.invert(py), u, v };
   }
 
   toScreen(x1, x2) {
-    const p = this.plot;
-    const [a, b] = this.domain.x1;
-    const [c, d] = this.domain.x2;
-    return [p.x + ((x1 - a) / (b - a)) * p.w, p.y + ((d - x2) / (d - c)) * p.h];
+    const plane = planeScales(this.domain, this.plot);
+    return [plane.x.map(x1), plane.y.map(x2)];
   }
 
   // -- inputs -----------------------------------------------------------------------------
 
   setState(state) {
+    const targets = JSON.stringify(this.state?.targets);
     this.state = state;
     if (state?.domain) this.setDomain(state.domain);
+    if (JSON.stringify(state?.targets) !== targets) this.showKey();
   }
 
   setDomain(domain) {
@@ -91,7 +97,12 @@ export class BoundaryView {
   setData(data) {
     this.data = data;
     if (data?.domain) this.setDomain(data.domain);
+    this.showKey();
     this.draw();
+  }
+
+  showKey() {
+    if (this.key) renderKey(this.key, outputKey(this.data, this.state));
   }
 
   setOptions({ showTest, discretise }) {
@@ -158,79 +169,23 @@ export class BoundaryView {
       ctx.fillStyle = "#1d1d1f";
       ctx.fillText(text, p.x + 12, p.y + 20);
     }
-    this.drawAxes(p);
+    drawPlaneAxes(this.ctx, p, planeScales(this.domain, p), { titleAt: { below: MARGIN.bottom - 1, left: MARGIN.left - 12 } });
     this.drawPoints(p);
-  }
-
-  drawAxes(p) {
-    const { ctx } = this;
-    ctx.strokeStyle = "rgba(0,0,0,0.35)";
-    ctx.lineWidth = 1;
-    ctx.strokeRect(p.x + 0.5, p.y + 0.5, p.w - 1, p.h - 1);
-    ctx.fillStyle = "#55575c";
-    ctx.font = "11px system-ui, sans-serif";
-    const tick = (lo, hi) => niceTicks(lo, hi, 5);
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const t of tick(...this.domain.x1)) {
-      const [x] = this.toScreen(t, 0);
-      ctx.fillRect(x - 0.5, p.y + p.h, 1, 4);
-      ctx.fillText(label(t), x, p.y + p.h + 6);
-    }
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const t of tick(...this.domain.x2)) {
-      const [, y] = this.toScreen(0, t);
-      ctx.fillRect(p.x - 4, y - 0.5, 4, 1);
-      ctx.fillText(label(t), p.x - 6, y);
-    }
-    ctx.font = "italic 13px system-ui, sans-serif";
-    ctx.fillStyle = "#3a3d44";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "bottom";
-    ctx.fillText("x₁", p.x + p.w / 2, p.y + p.h + MARGIN.bottom - 1);
-    ctx.save();
-    ctx.translate(12, p.y + p.h / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText("x₂", 0, 0);
-    ctx.restore();
-  }
-
-  pointColor(label) {
-    const d = this.data;
-    if (d?.task === "regression") return css(Math.max(-1, Math.min(1, label)));
-    if ((d?.classes ?? 2) > 2) return classColor(label);
-    return label >= 0.5 ? classColor(1) : classColor(0);
   }
 
   drawPoints(p) {
     const d = this.data;
     if (!d) return;
-    const { ctx } = this;
-    const n = (d.train?.x.length || 0) + (this.showTest ? d.test?.x.length || 0 : 0);
-    const r = n <= 12 ? 8 : n <= 60 ? 5.5 : n <= 400 ? 4 : n <= 1500 ? 3 : 2.2;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(p.x, p.y, p.w, p.h);
-    ctx.clip();
     const sets = [["train", d.task === "regression" ? "rgba(0,0,0,0.35)" : "#ffffff", 1.2]];
     if (this.showTest) sets.push(["test", "#1d1d1f", 1.4]);
-    for (const [name, stroke, width] of sets) {
+    const radius = pointRadius(sets.reduce((n, [name]) => n + (d[name]?.x.length || 0), 0));
+    const plane = planeScales(this.domain, p);
+    for (const [name, stroke, lineWidth] of sets) {
       const set = d[name];
       if (!set) continue;
-      ctx.lineWidth = width;
-      ctx.strokeStyle = stroke;
-      set.x.forEach((pt, i) => {
-        const [x, y] = this.toScreen(pt[0], pt[1]);
-        ctx.beginPath();
-        ctx.arc(x, y, r, 0, 2 * Math.PI);
-        ctx.fillStyle = this.pointColor(set.y[i]);
-        ctx.fill();
-        ctx.stroke();
-      });
+      drawScatter(this.ctx, set.x, { at: ([x1, x2]) => [plane.x.map(x1), plane.y.map(x2)], color: pointColors(d, set.y),
+        radius, stroke, lineWidth, clip: p });
     }
-    ctx.restore();
   }
 
   // -- mouse ------------------------------------------------------------------------------
@@ -280,17 +235,18 @@ export class BoundaryView {
   }
 }
 
-function label(t) {
-  return Math.abs(t) < 1e-9 ? "0" : Number(t.toPrecision(3)).toString();
-}
-
-export function niceTicks(lo, hi, count) {
-  const span = hi - lo;
-  if (!(span > 0)) return [lo];
-  const raw = span / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => span / s <= count) || 10 * mag;
-  const out = [];
-  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + 1e-9; t += step) out.push(t);
-  return out;
+/** What the boundary's colours mean for `data`: a scale of values (regression), the two
+ * classes with the output scale between them, or one colour for each of three or more classes. */
+export function outputKey(data, state) {
+  if (!data) return {};
+  if (data.task === "regression") {
+    return { scale: { gradient: gradientCss(), labels: ["≤ −1", "0", "≥ +1"], caption: "Value" } };
+  }
+  const classes = classCount(data);
+  const items = Array.from({ length: classes }, (_, k) => ({ label: `class ${k}`, color: classColor(k), shape: "dot" }));
+  if (classes > 2) return { items, note: "Background: the class the network picks, paler where it is less sure." };
+  const threshold = state?.targets?.threshold ?? 0.5;
+  const high = state?.targets?.high ?? 1;
+  return { items, scale: { gradient: gradientCss(), caption: "Output",
+    labels: [tickLabel(2 * threshold - high), tickLabel(threshold), tickLabel(high)] } };
 }

@@ -53,6 +53,21 @@ export function classColor(k, alpha = 1) {
   return alpha >= 1 ? `rgb(${r},${g},${b})` : `rgba(${r},${g},${b},${alpha})`;
 }
 
+/** The classes of a data set: its largest label + 1 (at least 2), from the points it holds. */
+export function classCount(data) {
+  let largest = 1;
+  for (const set of [data?.train, data?.test]) for (const y of set?.y ?? []) if (y > largest) largest = y;
+  return Math.round(largest) + 1;
+}
+
+/** The colour of each of a set's points (i -> CSS): its value on the scale for a regression,
+ * its class otherwise. */
+export function pointColors(data, labels) {
+  if (data?.task === "regression") return (i) => css(Math.max(-1, Math.min(1, labels[i])));
+  const many = classCount(data) > 2;
+  return (i) => classColor(many ? labels[i] : labels[i] >= 0.5 ? 1 : 0);
+}
+
 /** Colour of a weight or bias of value w, saturating at |w| = scale. */
 export function weightColor(w, scale = 1) {
   return css(Math.tanh(w / scale) * 1.15);

@@ -4,10 +4,10 @@
 // curves overlaid against epochs and against updates, and their boundaries next to each other.
 import { Follower } from "./stream.js";
 import { decodeGrid, drawHeatmap } from "./heatmap.js";
-import { classColor, outputMapper } from "./colors.js";
-import { niceTicks } from "./boundary.js";
+import { outputMapper, pointColors } from "./colors.js";
 import { fmtLoss } from "./chart.js";
-import { el, fitCanvas } from "./dom.js";
+import { el } from "./dom.js";
+import { drawLineChart, drawScatter, planeScales, renderKey } from "./plot.js";
 
 const RES = 56; // boundary grid of each small plot
 const MODES = [
@@ -54,9 +54,7 @@ export class CompareView {
     this.status = el("p", { class: "cmp-status", role: "status", "data-testid": "cmp-status" });
 
     const legend = el("div", { class: "cmp-legend", "aria-hidden": "true" });
-    for (const m of MODES) {
-      legend.append(el("span", { class: "cmp-key" }, el("i", { style: `border-top: 2.5px ${m.dash.length ? "dashed" : "solid"} ${m.color}` }), m.label));
-    }
+    renderKey(legend, { items: MODES.map((m) => ({ label: m.label, color: m.color, shape: "line", dash: m.dash.length > 0 })) });
     const charts = el("div", { class: "cmp-charts" });
     this.byEpoch = el("canvas", { role: "img", "aria-label": "Training loss against epochs", "data-testid": "cmp-chart-epochs" });
     this.byUpdate = el("canvas", { role: "img", "aria-label": "Training loss against updates", "data-testid": "cmp-chart-updates" });
@@ -211,11 +209,16 @@ export class CompareView {
   }
 
   drawCharts() {
-    const series = this.runs.map((r) => ({ ...r, h: r.history }));
-    this.host.dataset.curves = String(series.filter((s) => s.h.train_loss.filter((v) => v != null).length >= 2).length);
-    drawChart(this.byEpoch, series, "epoch", { logX: false, logY: this.logY });
-    drawChart(this.byUpdate, series, "iteration", { logX: true, logY: this.logY });
-    this.byEpoch.dataset.series = JSON.stringify(series.map((s) => s.h.epoch.length));
+    const series = (xKey) => this.runs.map((r) => ({ color: r.color, dash: r.dash, width: 2,
+      points: r.history[xKey].map((x, i) => [x, r.history.train_loss[i]]) }));
+    const y = { kind: this.logY ? "log" : "linear" };
+    const charts = [
+      [this.byEpoch, drawLineChart(this.byEpoch, { series: series("epoch"), x: { kind: "linear", integer: true, least: 1 }, y })],
+      [this.byUpdate, drawLineChart(this.byUpdate, { series: series("iteration"), x: { kind: "log" }, y })],
+    ];
+    for (const [canvas, layout] of charts) if (layout) canvas.dataset.points = JSON.stringify(layout.drawn);
+    this.host.dataset.curves = String(this.runs.filter((r) => r.history.train_loss.filter((v) => v != null).length >= 2).length);
+    this.byEpoch.dataset.series = JSON.stringify(this.runs.map((r) => r.history.epoch.length));
   }
 
   drawPlots() {
@@ -235,18 +238,11 @@ export class CompareView {
       if (r?.grid) drawHeatmap(canvas, r.grid.channel(0), r.grid.rows, r.grid.cols, { mapper: outputMapper(st), wash: 0.3 });
       const dom = st?.domain ?? data?.domain;
       if (data?.train && dom) {
-        const pr = Math.max(1.6, size / 110);
-        data.train.x.forEach((p, k) => {
-          const x = ((p[0] - dom.x1[0]) / (dom.x1[1] - dom.x1[0])) * size;
-          const y = ((dom.x2[1] - p[1]) / (dom.x2[1] - dom.x2[0])) * size;
-          ctx.beginPath();
-          ctx.arc(x, y, pr, 0, 2 * Math.PI);
-          ctx.fillStyle = classColor(data.train.y[k] >= 0.5 ? 1 : 0);
-          ctx.fill();
-          ctx.lineWidth = Math.max(0.8, dpr * 0.6);
-          ctx.strokeStyle = "#fff";
-          ctx.stroke();
-        });
+        const rect = { x: 0, y: 0, w: size, h: size };
+        const plane = planeScales(dom, rect);
+        drawScatter(ctx, data.train.x, { at: ([x1, x2]) => [plane.x.map(x1), plane.y.map(x2)],
+          color: pointColors(data, data.train.y), radius: Math.max(1.6, size / 110),
+          lineWidth: Math.max(0.8, dpr * 0.6), clip: rect });
       }
       if (!r) {
         sub.textContent = `${m.mode === "batch" ? "every sample" : m.mode === "stochastic" ? "one sample" : "a few samples"} per update`;
@@ -260,83 +256,4 @@ export class CompareView {
         `epoch ${ep} · ${it.toLocaleString("en-US")} updates`, el("br"), el("b", { text: `loss ${fmtLoss(loss)}` }));
     });
   }
-}
-
-/** Loss curves of several runs on one canvas, against `xKey` (epoch or iteration). */
-function drawChart(canvas, series, xKey, { logX = false, logY = false } = {}) {
-  const dpr = window.devicePixelRatio || 1;
-  const W = canvas.clientWidth;
-  const H = canvas.clientHeight;
-  if (!W || !H) return;
-  fitCanvas(canvas);
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, W, H);
-  const a = { x: 36, y: 6, w: W - 50, h: H - 24 };
-  const pts = series.map((s) => s.h[xKey].map((x, i) => [x, s.h.train_loss[i]])
-    .filter(([x, y]) => x != null && y != null && Number.isFinite(y) && (!logX || x > 0) && (!logY || y > 0)));
-  const xs = pts.flat().map((p) => p[0]);
-  const ys = pts.flat().map((p) => p[1]);
-  let x0 = logX ? 1 : 0;
-  let x1 = Math.max(logX ? 10 : 1, ...xs);
-  let y0 = logY ? Math.min(1, ...ys) : 0;
-  let y1 = Math.max(logY ? 1e-3 : 0.1, ...ys);
-  if (!logY) y1 *= 1.05;
-  if (logY) { y0 = 10 ** Math.floor(Math.log10(y0)); y1 = 10 ** Math.ceil(Math.log10(y1)); }
-  if (logX) { x1 = 10 ** Math.ceil(Math.log10(x1)); }
-  const fx = logX ? (v) => Math.log10(v) : (v) => v;
-  const fy = logY ? (v) => Math.log10(v) : (v) => v;
-  const sx = (v) => a.x + ((fx(v) - fx(x0)) / (fx(x1) - fx(x0) || 1)) * a.w;
-  const sy = (v) => a.y + a.h - ((fy(v) - fy(y0)) / (fy(y1) - fy(y0) || 1)) * a.h;
-  // Grid and labels.
-  ctx.font = "10px system-ui, sans-serif";
-  ctx.fillStyle = "#6b6b70";
-  ctx.strokeStyle = "#e6e6e9";
-  ctx.lineWidth = 1;
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  const yt = logY ? decades(y0, y1) : niceTicks(y0, y1, 3);
-  for (const t of yt) {
-    const y = Math.round(sy(t)) + 0.5;
-    ctx.beginPath(); ctx.moveTo(a.x, y); ctx.lineTo(a.x + a.w, y); ctx.stroke();
-    ctx.fillText(short(t), a.x - 4, y);
-  }
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  const xt = logX ? decades(x0, x1) : niceTicks(x0, x1, 4).filter((t) => Number.isInteger(t));
-  for (const t of xt) ctx.fillText(short(t), sx(t), a.y + a.h + 4);
-  ctx.strokeStyle = "#c9c9ce";
-  ctx.beginPath(); ctx.moveTo(a.x + 0.5, a.y); ctx.lineTo(a.x + 0.5, a.y + a.h + 0.5); ctx.lineTo(a.x + a.w, a.y + a.h + 0.5); ctx.stroke();
-  // Curves.
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(a.x, a.y - 2, a.w + 2, a.h + 4);
-  ctx.clip();
-  series.forEach((s, k) => {
-    const p = pts[k];
-    if (p.length < 1) return;
-    ctx.strokeStyle = s.color;
-    ctx.lineWidth = 2;
-    ctx.setLineDash(s.dash || []);
-    ctx.beginPath();
-    p.forEach(([x, y], i) => (i ? ctx.lineTo(sx(x), sy(y)) : ctx.moveTo(sx(x), sy(y))));
-    ctx.stroke();
-  });
-  ctx.setLineDash([]);
-  ctx.restore();
-  canvas.dataset.points = JSON.stringify(pts.map((p) => p.length));
-}
-
-function decades(lo, hi) {
-  const out = [];
-  for (let p = Math.round(Math.log10(lo)); p <= Math.round(Math.log10(hi)); p++) out.push(10 ** p);
-  return out.length > 6 ? out.filter((_, i) => i % 2 === 0) : out;
-}
-
-function short(t) {
-  if (t === 0) return "0";
-  const a = Math.abs(t);
-  if (a >= 10000) return `${Number((t / 1000).toPrecision(3))}k`.replace(".0k", "k");
-  if (a < 0.001) return t.toExponential(0).replace("e-", "e−");
-  return String(Number(t.toPrecision(3)));
 }

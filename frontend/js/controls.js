@@ -9,8 +9,9 @@ import { fmtLoss } from "./chart.js";
 
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-const SPEEDS = [[0, "Full"], [300, "300 ep/s"], [100, "100 ep/s"],
-  [30, "30 ep/s"], [10, "10 ep/s"], [3, "3 ep/s"], [1, "1 ep/s"]];
+// Epochs per second, slow to fast; "Full" (0: as fast as the server goes) last.
+const SPEEDS = [1, 3, 10, 30, 60, 300, 1000, 0];
+const speedLabel = (v) => (v ? `${v} ep/s` : "Full");
 const RULE_LABELS = { backprop: "Backprop", perceptron: "Perceptron" };
 const BATCH_LABELS = { batch: "Batch", stochastic: "Stochastic", minibatch: "Mini-batch" };
 const REG_LABELS = { none: "None", l1: "L1", l2: "L2" };
@@ -99,7 +100,7 @@ export class Controls {
     e.showTest.addEventListener("change", () => this.h.onChange?.({ showTest: e.showTest.checked }));
     e.discretise.addEventListener("change", () => this.h.onChange?.({ discretise: e.discretise.checked }));
     e.logScale.addEventListener("change", () => this.h.onChange?.({ logScale: e.logScale.checked }));
-    fillSelect(e.speed, SPEEDS);
+    fillSelect(e.speed, SPEEDS.map((v) => [v, speedLabel(v)]));
   }
 
   setCatalog(catalog) {
@@ -211,8 +212,9 @@ export class Controls {
           ? "Perceptron (1 layer)" : "Perceptron";
       }
     }
-    e.speed.value = String(c.speed);
-    if (e.speed.value !== String(c.speed)) e.speed.value = "0";
+    const speeds = SPEEDS.includes(c.speed) ? SPEEDS
+      : [...SPEEDS.slice(0, -1), c.speed].sort((a, b) => a - b).concat(0); // a speed from a link
+    fillSelect(e.speed, speeds.map((v) => [v, speedLabel(v)]), c.speed);
     e.showTest.checked = c.showTest;
     e.discretise.checked = c.discretise;
     e.logScale.checked = c.logScale;

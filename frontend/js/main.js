@@ -8,7 +8,7 @@ import { BoundaryView } from "./boundary.js";
 import { LossChart } from "./chart.js";
 import { Banner } from "./banner.js";
 import { decodeGrid, sampleFunction } from "./heatmap.js";
-import { activationMapper, outputMapper, gradientCss } from "./colors.js";
+import { activationMapper, outputMapper } from "./colors.js";
 import { featureFunction, featureLabel } from "./features.js";
 import { ShareDialog } from "./share.js";
 import { Presenter, HidePicker, viewHash } from "./presenter.js";
@@ -41,7 +41,6 @@ const exporter = new ExportTools({
   session: () => session, base: serverBase, canvas: $("boundary"), banner,
   pngButton: $("export-png"), codeButton: $("export-code"),
 });
-$("legend-bar").style.background = gradientCss();
 
 let session = null;
 let grids = null; // the latest decoded boundary: {output, neurons: [...]}
@@ -63,7 +62,7 @@ const boundary = new BoundaryView($("boundary"), {
   onAdd: (x1, x2) => session?.addPoint(x1, x2, controls.pointLabel),
   onRemove: (which) => session?.removePoint(which),
   onHover: (text) => { $("boundary-readout").textContent = text || " "; },
-});
+}, { key: $("output-key") });
 
 const graph = new NetworkGraph($("graph"), {
   onToggleFeature: (name) => {
@@ -222,9 +221,6 @@ function subscribe(store) {
     boundary.editable = !readOnly;
     const { draft, draftTask } = session;
     controls.setConfig(draft ? { ...config, dataset: "custom", points: draft } : config, draft ? draftTask : state?.task);
-    const regression = state?.task === "regression";
-    $("legend-low").textContent = regression ? "−1 · low" : "−1 · class 0";
-    $("legend-high").textContent = regression ? "high · +1" : "class 1 · +1";
     boundary.setOptions({ showTest: config.showTest, discretise: config.discretise });
     chart.setLogScale(config.logScale);
     showStructure(config, state);

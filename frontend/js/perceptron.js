@@ -4,10 +4,10 @@
 // moving (the old one dashed), the errors of every epoch, and the server's verdict at the end of
 // a run: converged, or no line separates the data.
 import * as M from "./mathml.js";
-import { classColor } from "./colors.js";
+import { pointColors } from "./colors.js";
 import { featureFunction } from "./features.js";
-import { niceTicks } from "./boundary.js";
-import { el, fitCanvas } from "./dom.js";
+import { el } from "./dom.js";
+import { clipped, drawAxes, drawPlaneAxes, drawScatter, planeScales, pointRadius, scale, startDrawing } from "./plot.js";
 
 const ERR_COLOR = "#b3261e";
 
@@ -368,28 +368,20 @@ export class PerceptronView {
     this.drawErrors();
   }
 
-  fit(canvas) {
-    fitCanvas(canvas);
-    if (!canvas.clientWidth || !canvas.clientHeight) return null;
-    const dpr = window.devicePixelRatio || 1;
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return { ctx, W: canvas.width / dpr, H: canvas.height / dpr };
-  }
-
   drawPlot() {
-    const c = this.fit(this.canvas);
+    const c = startDrawing(this.canvas);
     if (!c) return;
-    const { ctx, W, H } = c;
-    ctx.clearRect(0, 0, W, H);
+    const { ctx, width: W, height: H } = c;
     const st = this.session?.state;
     const data = this.session?.data;
     if (!st || !data) return;
     const dom = st.domain || data.domain || { x1: [-6, 6], x2: [-6, 6] };
     const pad = { l: 40, r: 8, t: 8, b: 30 };
     const size = Math.min(W - pad.l - pad.r, H - pad.t - pad.b);
-    const X = (x1) => pad.l + ((x1 - dom.x1[0]) / (dom.x1[1] - dom.x1[0])) * size;
-    const Y = (x2) => pad.t + ((dom.x2[1] - x2) / (dom.x2[1] - dom.x2[0])) * size;
+    const rect = { x: pad.l, y: pad.t, w: size, h: size };
+    const plane = planeScales(dom, rect);
+    const X = plane.x.map;
+    const Y = plane.y.map;
     const layer = st.layers?.[0];
     const features = st.spec?.features || ["x1", "x2"];
     const single = st.layers?.length === 1;
@@ -417,23 +409,8 @@ export class PerceptronView {
       ctx.drawImage(off, pad.l, pad.t, size, size);
       ctx.imageSmoothingEnabled = true;
     }
-    // Axes.
-    ctx.strokeStyle = "rgba(0,0,0,0.35)";
-    ctx.lineWidth = 1;
-    ctx.strokeRect(pad.l + 0.5, pad.t + 0.5, size - 1, size - 1);
-    ctx.fillStyle = "#55575c";
-    ctx.font = "10.5px system-ui, sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const t of niceTicks(dom.x1[0], dom.x1[1], 4)) ctx.fillText(String(Number(t.toPrecision(3))), X(t), pad.t + size + 4);
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const t of niceTicks(dom.x2[0], dom.x2[1], 4)) ctx.fillText(String(Number(t.toPrecision(3))), pad.l - 5, Y(t));
+    drawPlaneAxes(ctx, rect, plane, { count: 4, size: 11, titleAt: { below: H - pad.t - size, left: pad.l - 9 } });
     // The lines: before the last update (dashed) and now.
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(pad.l, pad.t, size, size);
-    ctx.clip();
     const linear = features.length === 2 && features[0] === "x1" && features[1] === "x2";
     const line = (l, style, dash, width) => {
       if (!l || !linear) return;
@@ -454,9 +431,10 @@ export class PerceptronView {
       ctx.stroke();
       ctx.setLineDash([]);
     };
-    if (single && this.previous && this.last) line(this.previous, "rgba(40,40,50,0.45)", [5, 4], 1.5);
-    if (single && layer) line(layer, "#1d1d1f", [], 2.2);
-    ctx.restore();
+    clipped(ctx, rect, () => {
+      if (single && this.previous && this.last) line(this.previous, "rgba(40,40,50,0.45)", [5, 4], 1.5);
+      if (single && layer) line(layer, "#1d1d1f", [], 2.2);
+    });
     if (single && layer && linear && layer.W[0].every((w) => Math.abs(w) < 1e-12)) {
       const text = "W = 0: no line, all on one side";
       ctx.font = "11px system-ui, sans-serif";
@@ -470,16 +448,9 @@ export class PerceptronView {
     }
     // The points; the current sample ringed.
     const set = data.train;
-    const r = set.x.length <= 12 ? 7 : set.x.length <= 100 ? 4.5 : 3;
-    set.x.forEach((pt, i) => {
-      ctx.beginPath();
-      ctx.arc(X(pt[0]), Y(pt[1]), r, 0, 2 * Math.PI);
-      ctx.fillStyle = classColor(set.y[i] >= 0.5 ? 1 : 0);
-      ctx.fill();
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
-    });
+    const r = pointRadius(set.x.length);
+    drawScatter(ctx, set.x, { at: ([x1, x2]) => [X(x1), Y(x2)], color: pointColors(data, set.y), radius: r,
+      lineWidth: 1.5, clip: { x: 0, y: 0, w: W, h: H } });
     const s = this.last;
     if (s && s.index != null && set.x[s.index]) {
       const pt = set.x[s.index];
@@ -490,67 +461,43 @@ export class PerceptronView {
       ctx.lineWidth = 2.5;
       ctx.stroke();
     }
-    ctx.fillStyle = "#3a3d44";
-    ctx.font = "italic 12px system-ui, sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "bottom";
-    ctx.fillText("x₁", pad.l + size / 2, H);
-    ctx.save();
-    ctx.translate(9, pad.t + size / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText("x₂", 0, 0);
-    ctx.restore();
   }
 
   drawErrors() {
-    const c = this.fit(this.chart);
+    const c = startDrawing(this.chart);
     if (!c) return;
-    const { ctx, W, H } = c;
-    ctx.clearRect(0, 0, W, H);
+    const { ctx, width: W, height: H } = c;
     const n = this.session?.data?.train?.x.length ?? 4;
     const epochs = [...this.errors.keys()].sort((a, b) => a - b);
     this.chart.dataset.errors = JSON.stringify(epochs.map((e) => [e, this.errors.get(e)]));
-    const pad = { l: 24, r: 6, t: 6, b: 18 };
-    const w = W - pad.l - pad.r;
-    const h = H - pad.t - pad.b;
+    const area = { x: 26, y: 7, w: W - 32, h: H - 26 };
     const top = Math.max(1, n, ...epochs.map((e) => this.errors.get(e) ?? 0));
-    ctx.strokeStyle = "#c9c9ce";
-    ctx.beginPath();
-    ctx.moveTo(pad.l + 0.5, pad.t);
-    ctx.lineTo(pad.l + 0.5, pad.t + h + 0.5);
-    ctx.lineTo(pad.l + w, pad.t + h + 0.5);
-    ctx.stroke();
-    ctx.fillStyle = "#6b6b70";
-    ctx.font = "10px system-ui, sans-serif";
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    ctx.fillText(String(top), pad.l - 4, pad.t + 4);
-    ctx.fillText("0", pad.l - 4, pad.t + h);
+    const count = Math.max(10, epochs[epochs.length - 1] ?? 0);
+    // Epoch e is the bar from e - 0.5 to e + 0.5.
+    const x = scale("linear", [0.5, count + 0.5], [area.x, area.x + area.w], { integer: true });
+    const y = scale("linear", [0, top], [area.y + area.h, area.y]);
+    drawAxes(ctx, area, {
+      x: { scale: x, ticks: epochs.length ? x.ticks(Math.max(2, Math.floor(area.w / 34))).filter((e) => e >= 1) : [] },
+      y: { scale: y, ticks: [0, top] },
+    });
     if (!epochs.length) {
       ctx.textAlign = "center";
-      ctx.fillText("no epoch completed yet", pad.l + w / 2, pad.t + h / 2);
+      ctx.fillText("no epoch completed yet", area.x + area.w / 2, area.y + area.h / 2);
       return;
     }
-    const last = epochs[epochs.length - 1];
-    const count = Math.max(10, last);
-    const bw = w / count;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
+    const bw = area.w / count;
+    const base = y.map(0);
     for (const e of epochs) {
       const v = this.errors.get(e);
-      const x = pad.l + (e - 1) * bw;
-      if (v == null) {
+      const left = x.map(e - 0.5);
+      if (v == null) { // an epoch that went by between two looks
         ctx.fillStyle = "#c9ccd2";
-        ctx.fillRect(x + bw * 0.35, pad.t + h - 3, bw * 0.3, 3);
+        ctx.fillRect(left + bw * 0.35, base - 3, bw * 0.3, 3);
         continue;
       }
-      const bh = (v / top) * h;
+      const bh = Math.max(base - y.map(v), v === 0 ? 2 : 0);
       ctx.fillStyle = v === 0 ? "#1b7f4b" : "#c0564b";
-      ctx.fillRect(x + bw * 0.15, pad.t + h - Math.max(bh, v === 0 ? 2 : 0), bw * 0.7, Math.max(bh, v === 0 ? 2 : 0));
+      ctx.fillRect(left + bw * 0.15, base - bh, bw * 0.7, bh);
     }
-    const step = count <= 10 ? 1 : count <= 50 ? 5 : count <= 200 ? 20 : 100;
-    ctx.fillStyle = "#6b6b70";
-    for (let e = step === 1 ? 1 : step; e <= count; e += step) ctx.fillText(String(e), pad.l + (e - 0.5) * bw, pad.t + h + 3);
   }
 }

@@ -22,7 +22,7 @@ export const DEFAULTS = Object.freeze({
   rule: "backprop",
   seed: 0,
   // view preferences (not part of the network)
-  speed: 0, // max epochs per second, 0 = as fast as the server goes
+  speed: 60, // max epochs per second: about one a frame, a pace to watch; 0 = as fast as the server goes
   showTest: false,
   discretise: false,
   logScale: false,

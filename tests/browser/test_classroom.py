@@ -311,6 +311,8 @@ def test_presenter_mode_and_a_hide_link(playground, page, browser, output_dir):
     for shown in ["[data-testid=play]", "#lr", "#rule", ".dataset[data-name=spiral]",
                   "[data-testid=boundary]", "[data-testid=chart]"]:
         assert page.locator(shown).is_visible(), shown
+    page.select_option("#speed", "0")  # Full: 150 epochs at once
+    playground.wait("() => window.playground.config.speed === 0")
     page.click("[data-testid=play]")
     playground.wait("() => window.playground.state.epoch >= 150", timeout=20_000)
     page.click("[data-testid=play]")

@@ -41,6 +41,9 @@ def test_xor_with_a_hidden_layer_learns(playground, page, output_dir):
     page.select_option("#lr", "1")
     playground.wait_network("s.state.spec.learning_rate === 1")
 
+    page.select_option("#speed", "0")  # Full: 300 epochs at once
+    playground.wait("() => window.playground.config.speed === 0")
+
     loss_before = playground.state["metrics"]["train_loss"]
     image_before = playground.boundary_image()
     page.click("[data-testid=play]")

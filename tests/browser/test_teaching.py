@@ -163,6 +163,8 @@ def test_batch_stochastic_minibatch_side_by_side(playground, page, output_dir):
         points = json.loads(page.locator(f"[data-testid={chart}]").get_attribute("data-points"))
         assert len(points) == 3 and all(n >= 10 for n in points)
     page.screenshot(path=output_dir / "teaching-compare-done.png")
+    page.locator(".cmp-charts").screenshot(path=output_dir / "compare-charts.png")
+    page.locator(".cmp-legend").screenshot(path=output_dir / "compare-key.png")
 
     # Three networks on the server: the same start, 1 / 100 / 10 updates per epoch.
     runs = playground.js("() => window.playgroundTeaching.compare.runs.map(r => [r.mode, r.id])")

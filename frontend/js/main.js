@@ -16,6 +16,8 @@ import { ExportTools } from "./export.js";
 import { WatchView } from "./watch.js";
 import { toHash } from "./state.js";
 import { Teaching } from "./teaching.js";
+import { PageLayout } from "./layout.js";
+import { PointForm } from "./pointform.js";
 
 const $ = (id) => document.getElementById(id);
 const api = new Api("api");
@@ -42,6 +44,7 @@ const exporter = new ExportTools({
   pngButton: $("export-png"), codeButton: $("export-code"),
 });
 $("legend-bar").style.background = gradientCss();
+new PageLayout({ topbar: document.querySelector(".topbar"), runbar: document.querySelector(".runbar"), drawer: $("data-panel"), toggle: $("data-toggle"), close: $("data-close") });
 
 let session = null;
 let grids = null; // the latest decoded boundary: {output, neurons: [...]}
@@ -127,6 +130,7 @@ const controls = new Controls({
     session.setPoints(rows, 1);
   },
 });
+new PointForm($("point-form"), (x1, x2) => session?.addPoint(x1, x2, controls.pointClass));
 
 /** The hovered neuron's map on the big canvas (input features are computed locally). */
 function showHovered() {

@@ -45,7 +45,8 @@ export class PageLayout {
   setDrawer(open) {
     document.body.classList.toggle("data-open", open);
     this.toggle.setAttribute("aria-expanded", String(open));
-    if (open) this.drawer.querySelector("[tabindex='0'], button, input, select")?.focus();
+    // Opened: the focus goes to the chosen dataset (the radio group's tab stop).
+    if (open) (this.drawer.querySelector("[role=radio][tabindex='0']") ?? this.drawer.querySelector("button"))?.focus();
   }
 
   /** In one column the bar sticks with only its training row showing. */

@@ -458,7 +458,7 @@ export class NetworkGraph {
     this.tooltip.replaceChildren();
     this.tooltip.appendChild(el("strong", { text: `${name} = ${value == null ? "—" : value.toPrecision(6)}` }));
     this.tooltip.appendChild(el("div", { text: where }));
-    if (!this.readOnly) this.tooltip.appendChild(el("div", { class: "hint", text: "Click to edit" }));
+    if (!this.readOnly) this.tooltip.appendChild(el("div", { class: "hint", text: "Click or press Enter to edit" }));
   }
 
   moveTooltip(e) {

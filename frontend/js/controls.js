@@ -49,7 +49,7 @@ export class Controls {
       trainLoss: $("train-loss"), testLoss: $("test-loss"), trainAcc: $("train-acc"),
       testAcc: $("test-acc"), showTest: $("show-test"), discretise: $("discretise"),
       logScale: $("log-scale"), fork: $("fork"), readonly: $("readonly-note"), share: $("share"),
-      export: $("export"), import: $("import"), stats: $("data-stats"),
+      export: $("export"), import: $("import"), stats: $("data-stats"), barLoss: $("bar-loss"),
     };
     const e = this.el;
     e.play.addEventListener("click", () => this.h.onPlay?.());
@@ -301,6 +301,7 @@ export class Controls {
   setMetrics(m = {}) {
     const e = this.el;
     e.trainLoss.textContent = fmtLoss(m.train_loss);
+    e.barLoss.textContent = e.trainLoss.textContent; // the top bar's copy, for one column
     e.testLoss.textContent = fmtLoss(m.test_loss);
     const pct = (v) => (v == null ? "—" : `${(100 * v).toFixed(1).replace(/\.0$/, "")}%`);
     e.trainAcc.textContent = pct(m.train_accuracy);

@@ -174,6 +174,7 @@ def test_wide_screens_show_train_graph_and_boundary_at_once(playground, page, ou
     else:  # the data column is a drawer, closed
         assert not boxes["dataShown"]
         assert page.get_by_test_id("data-toggle").is_visible()
+    assert not page.get_by_test_id("bar-loss").is_visible()  # the output shows it
     # The page itself does not scroll: the columns scroll inside, the top bar stays.
     page.mouse.move(width / 2, height - 20)
     page.mouse.wheel(0, 800)
@@ -213,6 +214,11 @@ def test_one_column_keeps_the_training_row_on_screen(playground, page, output_di
     assert inside(scrolled["play"], width, height), scrolled
     assert inside(_ltrb(page.locator("#epoch").bounding_box()), width, height)
     assert scrolled["topbar"][1] < 0, "the fields scroll away; the training row stays"
+    # The row shows the training loss too (the output's numbers are off screen).
+    bar_loss = page.get_by_test_id("bar-loss")
+    assert bar_loss.is_visible()
+    assert inside(_ltrb(bar_loss.bounding_box()), width, height)
+    assert bar_loss.inner_text() == page.get_by_test_id("train-loss").inner_text() != "—"
     assert scrolled["boundary"][1] >= scrolled["topbar"][3] - 1, "the bar does not cover the plot"
     page.screenshot(path=output_dir / f"layout-{width}x{height}-scrolled.png")
     assert page.console_errors == []

@@ -380,6 +380,18 @@ def test_text_is_large_enough_and_contrasted(playground, page, output_dir, width
         assert page.evaluate(TEXT_PROBLEMS, ".col.data") == []
     # An inactive input feature's name is readable too (the graph has five of them off).
     assert page.locator(".node.input.off .feature-name").count() > 0
+    if width >= 1280:  # the lessons and labs, tab by tab, and a lesson's card
+        page.get_by_test_id("teach-toggle").click()
+        tabs = page.locator(".teach-tab")
+        for i in range(tabs.count()):
+            tabs.nth(i).click()
+            page.wait_for_timeout(300)
+            assert page.evaluate(TEXT_PROBLEMS, "#teach") == [], tabs.nth(i).inner_text()
+        tabs.nth(0).click()
+        page.get_by_test_id("lesson-worked-example").click()  # its card, the backprop lab
+        page.wait_for_selector("[data-testid=lesson-card]:not([hidden])")
+        page.wait_for_timeout(500)
+        assert page.evaluate(TEXT_PROBLEMS, "body") == []
     assert page.console_errors == []
 
 

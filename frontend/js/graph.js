@@ -53,6 +53,7 @@ export class NetworkGraph {
     this.params = []; // every weight and bias in keyboard order: {k, kind, i, j, target}
     this.paramIndex = 0; // the one with tabindex 0
     this.canvasLayer.addEventListener("scroll", () => { this.headers.scrollLeft = this.canvasLayer.scrollLeft; });
+    this.watchParamKeys();
     this.nodeLayer = this.canvasLayer.appendChild(el("div", { class: "graph-nodes" }));
     this.tooltip = host.appendChild(el("div", { class: "tooltip", role: "tooltip", hidden: "" }));
     this.editor = this.buildEditor();
@@ -195,7 +196,6 @@ export class NetworkGraph {
           bias.addEventListener("mousemove", (e) => this.moveTooltip(e));
           bias.addEventListener("mouseleave", () => this.hideTooltip());
           bias.addEventListener("click", (e) => { e.stopPropagation(); this.openEditor(e, c - 1, "b", i, 0); });
-          this.watchKeys(bias, c - 1, "b", i, 0);
           column.bias = column.bias || [];
         }
         div.addEventListener("mouseenter", () => this.handlers.onHoverNeuron?.(
@@ -221,7 +221,6 @@ export class NetworkGraph {
           hit.addEventListener("click", (e) => { e.stopPropagation(); this.openEditor(e, k, "W", i, j); });
           hit.setAttribute("role", "button");
           hit.setAttribute("tabindex", "-1");
-          this.watchKeys(hit, k, "W", i, j);
           row.push({ path, hit });
         }
         rows.push(row);
@@ -242,25 +241,31 @@ export class NetworkGraph {
 
   // -- the keyboard: one tab stop for every weight and bias ---------------------------------
 
-  watchKeys(target, k, kind, i, j) {
-    target.addEventListener("focus", () => {
-      this.rove(Number(target.dataset.param));
-      if (target.matches(":focus-visible")) this.showParam(centerOf(target), k, kind, i, j);
+  /** One listener for every weight and bias (a large network has tens of thousands). */
+  watchParamKeys() {
+    const param = (e) => this.params[e.target.dataset?.param];
+    this.canvasLayer.addEventListener("focusin", (e) => {
+      const p = param(e);
+      if (!p) return;
+      this.rove(Number(e.target.dataset.param));
+      if (p.target.matches(":focus-visible")) this.showParam(centerOf(p.target), p.k, p.kind, p.i, p.j);
     });
-    target.addEventListener("blur", () => this.hideTooltip());
-    target.addEventListener("keydown", (e) => {
-      const n = Number(target.dataset.param);
+    this.canvasLayer.addEventListener("focusout", (e) => { if (param(e)) this.hideTooltip(); });
+    this.canvasLayer.addEventListener("keydown", (e) => {
+      const p = param(e);
+      if (!p) return;
+      const n = Number(e.target.dataset.param);
       const moves = { ArrowDown: n + 1, ArrowRight: n + 1, ArrowUp: n - 1, ArrowLeft: n - 1,
         Home: 0, End: this.params.length - 1, PageDown: n + 10, PageUp: n - 10 };
       if (e.key in moves) {
         e.preventDefault();
-        e.stopPropagation();
+        e.stopPropagation(); // → moves here; it does not step the network
         const next = Math.max(0, Math.min(this.params.length - 1, moves[e.key]));
         this.params[next].target.focus();
       } else if (e.key === "Enter" || e.key === " ") {
         e.preventDefault();
         e.stopPropagation();
-        this.openEditor(centerOf(target), k, kind, i, j, target);
+        this.openEditor(centerOf(p.target), p.k, p.kind, p.i, p.j, p.target);
       }
     });
   }

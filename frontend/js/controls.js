@@ -53,7 +53,7 @@ export class Controls {
       trainLoss: $("train-loss"), testLoss: $("test-loss"), trainAcc: $("train-acc"),
       testAcc: $("test-acc"), showTest: $("show-test"), discretise: $("discretise"),
       logScale: $("log-scale"), fork: $("fork"), readonly: $("readonly-note"), share: $("share"),
-      export: $("export"), import: $("import"), stats: $("data-stats"),
+      export: $("export"), import: $("import"), stats: $("data-stats"), barLoss: $("bar-loss"),
     };
     const e = this.el;
     e.play.addEventListener("click", () => this.h.onPlay?.());
@@ -130,14 +130,40 @@ export class Controls {
       const label = document.createElement("span");
       label.textContent = DATASET_LABELS[d.name] || cap(d.name);
       b.append(canvas, label);
-      b.addEventListener("click", () => {
-        if (d.name === "custom") this.h.onCustom?.();
-        else this.h.onChange?.({ dataset: d.name, points: null });
-      });
+      b.tabIndex = -1;
+      b.addEventListener("click", () => this.chooseDataset(d.name));
       e.datasets.append(b);
       return b;
     });
+    // One radio group: one tab stop (the chosen set), the arrows choose the next or previous.
+    e.datasets.addEventListener("keydown", (ev) => this.datasetKey(ev));
     this.buildClassPicker(4);
+  }
+
+  chooseDataset(name) {
+    if (name === "custom") this.h.onCustom?.();
+    else this.h.onChange?.({ dataset: name, points: null });
+  }
+
+  datasetKey(ev) {
+    const buttons = this.datasetButtons.filter((b) => !b.disabled);
+    const at = buttons.indexOf(ev.target.closest(".dataset"));
+    if (at < 0) return;
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[ev.key];
+    const to = ev.key === "Home" ? 0 : ev.key === "End" ? buttons.length - 1
+      : step ? (at + step + buttons.length) % buttons.length : null;
+    if (to == null) return;
+    ev.preventDefault();
+    ev.stopPropagation(); // → here moves in the group, it does not step the network
+    const next = buttons[to];
+    this.rovingDataset(next);
+    next.focus();
+    this.chooseDataset(next.dataset.name);
+  }
+
+  /** The dataset button that takes the group's one tab stop. */
+  rovingDataset(button) {
+    this.datasetButtons?.forEach((b) => { b.tabIndex = b === button ? 0 : -1; });
   }
 
   buildClassPicker(k) {
@@ -224,6 +250,10 @@ export class Controls {
       b.classList.toggle("on", on);
       b.setAttribute("aria-checked", String(on));
     });
+    if (!this.datasetButtons?.some((b) => b.tabIndex === 0 && b === document.activeElement)) {
+      this.rovingDataset(this.datasetButtons?.find((b) => b.dataset.name === c.dataset)
+        ?? this.datasetButtons?.[0]);
+    }
     const info = this.datasetInfo(c.dataset);
     e.datasetDesc.textContent = c.dataset === "custom"
       ? `${c.points?.length ?? 0} points of your own.`
@@ -292,6 +322,7 @@ export class Controls {
   setMetrics(m = {}) {
     const e = this.el;
     e.trainLoss.textContent = fmtLoss(m.train_loss);
+    e.barLoss.textContent = e.trainLoss.textContent; // the top bar's copy, for one column
     e.testLoss.textContent = fmtLoss(m.test_loss);
     const pct = (v) => (v == null ? "—" : `${(100 * v).toFixed(1).replace(/\.0$/, "")}%`);
     e.trainAcc.textContent = pct(m.train_accuracy);

@@ -1,11 +1,14 @@
 // The network as an SVG graph: the input features (toggles), hidden layers and the output;
 // every neuron a thumbnail heatmap of its output over the input plane; every link coloured by
 // the sign of its weight and sized by its magnitude; biases as small squares. Hovering shows
-// the exact value; clicking a weight or bias opens an editor (the caller PUTs it).
+// the exact value; clicking a weight or bias opens an editor (the caller PUTs it). From the
+// keyboard the weights and biases are one tab stop: the arrows move from one to the next
+// (each named with its value), Enter opens the same editor.
 import { weightColor, activationMapper, outputMapper } from "./colors.js";
 import { drawHeatmap, sampleFunction } from "./heatmap.js";
 import { featureFunction, featureLabel } from "./features.js";
 import { look } from "./presenter.js";
+import { el } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
@@ -14,17 +17,6 @@ const SUP = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶",
 const sup = (n) => String(n).split("").map((d) => SUP[d]).join("");
 export const fmt = (v) => (v == null ? "—" : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0)
   ? v.toExponential(3) : v.toFixed(4));
-
-function el(tag, attrs = {}, parent = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  if (parent) parent.appendChild(node);
-  return node;
-}
 
 function svg(tag, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG, tag);
@@ -52,13 +44,18 @@ export class NetworkGraph {
     this.lastGrids = null;
 
     host.classList.add("graph");
-    this.headers = el("div", { class: "graph-headers" }, host);
-    this.canvasLayer = el("div", { class: "graph-body" }, host);
-    this.svg = svg("svg", { class: "graph-links", "aria-hidden": "true" }, this.canvasLayer);
-    this.linkGroup = svg("g", {}, this.svg);
+    this.headers = host.appendChild(el("div", { class: "graph-headers" }));
+    this.canvasLayer = host.appendChild(el("div", { class: "graph-body" }));
+    this.svg = svg("svg", { class: "graph-links", role: "group",
+      "aria-label": "Weights: arrow keys move from one to the next, Enter edits" }, this.canvasLayer);
+    this.linkGroup = svg("g", { "aria-hidden": "true" }, this.svg);
     this.hitGroup = svg("g", { class: "hits" }, this.svg);
-    this.nodeLayer = el("div", { class: "graph-nodes" }, this.canvasLayer);
-    this.tooltip = el("div", { class: "tooltip", role: "tooltip", hidden: "" }, host);
+    this.params = []; // every weight and bias in keyboard order: {k, kind, i, j, target}
+    this.paramIndex = 0; // the one with tabindex 0
+    this.canvasLayer.addEventListener("scroll", () => { this.headers.scrollLeft = this.canvasLayer.scrollLeft; });
+    this.watchParamKeys();
+    this.nodeLayer = this.canvasLayer.appendChild(el("div", { class: "graph-nodes" }));
+    this.tooltip = host.appendChild(el("div", { class: "tooltip", role: "tooltip", hidden: "" }));
     this.editor = this.buildEditor();
 
     new ResizeObserver(() => this.structure && this.layout()).observe(this.canvasLayer);
@@ -102,16 +99,16 @@ export class NetworkGraph {
     const perceptron = s.rule === "perceptron";
 
     // The bar above the graph: + / - hidden layers.
-    const bar = el("div", { class: "layers-bar" }, this.headers);
-    const addLayer = el("button", { class: "icon-btn", type: "button",
+    const bar = this.headers.appendChild(el("div", { class: "layers-bar" }));
+    const addLayer = bar.appendChild(el("button", { class: "icon-btn", type: "button",
       "aria-label": "Add a hidden layer", title: perceptron
         ? "The perceptron rule trains a single layer: choose backprop to add hidden layers"
-        : "Add a hidden layer", text: "+", "data-testid": "add-layer" }, bar);
-    const removeLayer = el("button", { class: "icon-btn", type: "button",
+        : "Add a hidden layer", text: "+", "data-testid": "add-layer" }));
+    const removeLayer = bar.appendChild(el("button", { class: "icon-btn", type: "button",
       "aria-label": "Remove the last hidden layer", title: "Remove the last hidden layer",
-      text: "−", "data-testid": "remove-layer" }, bar);
-    el("span", { class: "layers-count", text: `${hiddenCount} hidden layer${hiddenCount === 1 ? "" : "s"}`,
-      "data-testid": "layer-count" }, bar);
+      text: "−", "data-testid": "remove-layer" }));
+    bar.appendChild(el("span", { class: "layers-count", text: `${hiddenCount} hidden layer${hiddenCount === 1 ? "" : "s"}`,
+      "data-testid": "layer-count" }));
     addLayer.disabled = this.readOnly || perceptron || hiddenCount >= (limits.hidden_layers ?? 8);
     removeLayer.disabled = this.readOnly || hiddenCount === 0;
     addLayer.addEventListener("click", () => this.handlers.onLayers?.(1));
@@ -121,37 +118,44 @@ export class NetworkGraph {
     this.columnHeaders = [];
     const cols = this.columns();
     cols.forEach((count, c) => {
-      const head = el("div", { class: "col-head" }, this.headers);
+      const head = this.headers.appendChild(el("div", { class: "col-head" }));
       this.columnHeaders.push(head);
       if (c === 0) {
-        el("div", { class: "neuron-btns" }, head);
-        el("div", { class: "col-title", text: "Features" }, head);
-        el("div", { class: "col-sub", text: `${s.features.length} of ${s.allFeatures.length} on` }, head);
+        head.appendChild(el("div", { class: "neuron-btns" }));
+        head.appendChild(el("div", { class: "col-title", text: "Features" }));
+        head.appendChild(el("div", { class: "col-sub", text: `${s.features.length} of ${s.allFeatures.length} on` }));
         return;
       }
       const isOutput = c === cols.length - 1;
       if (!isOutput) {
-        const row = el("div", { class: "neuron-btns" }, head);
-        const plus = el("button", { class: "icon-btn small", type: "button", text: "+",
-          "aria-label": `Add a neuron to hidden layer ${c}`, title: "Add a neuron" }, row);
-        const minus = el("button", { class: "icon-btn small", type: "button", text: "−",
-          "aria-label": `Remove a neuron from hidden layer ${c}`, title: "Remove a neuron" }, row);
+        const row = head.appendChild(el("div", { class: "neuron-btns" }));
+        const plus = row.appendChild(el("button", { class: "icon-btn small", type: "button", text: "+",
+          "aria-label": `Add a neuron to hidden layer ${c}`, title: "Add a neuron" }));
+        const minus = row.appendChild(el("button", { class: "icon-btn small", type: "button", text: "−",
+          "aria-label": `Remove a neuron from hidden layer ${c}`, title: "Remove a neuron" }));
         plus.disabled = this.readOnly || count >= (limits.neurons_per_layer ?? 64);
         minus.disabled = this.readOnly || count <= 1;
         plus.addEventListener("click", () => this.handlers.onNeurons?.(c - 1, 1));
         minus.addEventListener("click", () => this.handlers.onNeurons?.(c - 1, -1));
-        el("div", { class: "col-title", text: `${count} neuron${count === 1 ? "" : "s"}` }, head);
+        head.appendChild(el("div", { class: "col-title", text: `${count} neuron${count === 1 ? "" : "s"}` }));
       } else {
-        el("div", { class: "neuron-btns" }, head);
-        el("div", { class: "col-title", text: count > 1 ? `Output · ${count}` : "Output" }, head);
+        head.appendChild(el("div", { class: "neuron-btns" }));
+        head.appendChild(el("div", { class: "col-title", text: count > 1 ? `Output · ${count}` : "Output" }));
       }
-      const select = el("select", { class: "act-select", "aria-label":
-        isOutput ? "Activation of the output layer" : `Activation of hidden layer ${c}` }, head);
+      const select = head.appendChild(el("select", { class: "act-select", "aria-label":
+        isOutput ? "Activation of the output layer" : `Activation of hidden layer ${c}` }));
+      // The ones backprop cannot train are grouped under a heading that says so (a short
+      // option text keeps the menu narrow: nothing is cut).
+      let noBackprop = null;
       for (const a of s.activationsCatalog) {
         if (perceptron && !["hardlim", "hardlims"].includes(a.name)) continue;
-        const option = el("option", { value: a.name, text: a.label || a.name }, select);
+        let group = select;
+        if (a.can_backprop === false && !perceptron) {
+          noBackprop ??= select.appendChild(el("optgroup", { label: "No backprop (f′ = 0)" }));
+          group = noBackprop;
+        }
+        const option = group.appendChild(el("option", { value: a.name, text: a.label || a.name }));
         option.title = `f(n) = ${a.formula ?? ""}   f'(n) = ${a.derivative ?? ""}`;
-        if (a.can_backprop === false && !perceptron) option.textContent += " (no backprop)";
       }
       select.value = s.activations[c - 1];
       select.title = describeActivation(s.activationsCatalog, s.activations[c - 1]);
@@ -166,8 +170,8 @@ export class NetworkGraph {
         const isInput = c === 0;
         const feature = isInput ? s.allFeatures[i] : null;
         const active = !isInput || s.features.includes(feature);
-        const div = el("div", { class: `node${isInput ? " input" : ""}${active ? "" : " off"}${c === cols.length - 1 ? " output" : ""}` }, this.nodeLayer);
-        const canvas = el("canvas", {}, div);
+        const div = this.nodeLayer.appendChild(el("div", { class: `node${isInput ? " input" : ""}${active ? "" : " off"}${c === cols.length - 1 ? " output" : ""}` }));
+        const canvas = div.appendChild(el("canvas", {}));
         const label = this.neuronLabel(c, i);
         div.dataset.layer = c;
         div.dataset.index = i;
@@ -178,7 +182,7 @@ export class NetworkGraph {
           div.setAttribute("aria-label", `Input feature ${featureLabel(feature, this.catalog)}`);
           div.dataset.feature = feature;
           div.title = `${featureLabel(feature, this.catalog)}: click to turn ${active ? "off" : "on"}`;
-          const name = el("span", { class: "feature-name", text: featureLabel(feature, this.catalog) }, div);
+          const name = div.appendChild(el("span", { class: "feature-name", text: featureLabel(feature, this.catalog) }));
           name.setAttribute("aria-hidden", "true");
           const toggle = () => !this.readOnly && this.handlers.onToggleFeature?.(feature);
           div.addEventListener("click", toggle);
@@ -187,7 +191,7 @@ export class NetworkGraph {
           });
         } else {
           div.setAttribute("aria-label", label);
-          const bias = el("div", { class: "bias", role: "button", tabindex: "-1" }, div);
+          const bias = div.appendChild(el("div", { class: "bias", role: "button", tabindex: "-1" }));
           bias.addEventListener("mouseenter", (e) => this.showParam(e, c - 1, "b", i, 0));
           bias.addEventListener("mousemove", (e) => this.moveTooltip(e));
           bias.addEventListener("mouseleave", () => this.hideTooltip());
@@ -214,13 +218,85 @@ export class NetworkGraph {
           hit.addEventListener("mouseenter", (e) => { path.classList.add("hover"); this.showParam(e, k, "W", i, j); });
           hit.addEventListener("mousemove", (e) => this.moveTooltip(e));
           hit.addEventListener("mouseleave", () => { path.classList.remove("hover"); this.hideTooltip(); });
-          hit.addEventListener("click", (e) => this.openEditor(e, k, "W", i, j));
+          hit.addEventListener("click", (e) => { e.stopPropagation(); this.openEditor(e, k, "W", i, j); });
+          hit.setAttribute("role", "button");
+          hit.setAttribute("tabindex", "-1");
           row.push({ path, hit });
         }
         rows.push(row);
       }
       this.links.push(rows);
     }
+    // Keyboard order: layer by layer, each neuron's bias then the weights into it.
+    this.params = [];
+    this.links.forEach((rows, k) => rows.forEach((row, i) => {
+      const bias = this.nodes[k + 1][i].bias;
+      this.params.push({ k, kind: "b", i, j: 0, target: bias });
+      row.forEach((link, j) => this.params.push({ k, kind: "W", i, j, target: link.hit }));
+    }));
+    this.params.forEach((p, n) => { p.target.dataset.param = n; });
+    this.paramIndex = Math.min(this.paramIndex, Math.max(0, this.params.length - 1));
+    this.rove(this.paramIndex);
+  }
+
+  // -- the keyboard: one tab stop for every weight and bias ---------------------------------
+
+  /** One listener for every weight and bias (a large network has tens of thousands). */
+  watchParamKeys() {
+    const param = (e) => this.params[e.target.dataset?.param];
+    this.canvasLayer.addEventListener("focusin", (e) => {
+      const p = param(e);
+      if (!p) return;
+      this.rove(Number(e.target.dataset.param));
+      if (p.target.matches(":focus-visible")) this.showParam(centerOf(p.target), p.k, p.kind, p.i, p.j);
+    });
+    this.canvasLayer.addEventListener("focusout", (e) => { if (param(e)) this.hideTooltip(); });
+    this.canvasLayer.addEventListener("keydown", (e) => {
+      const p = param(e);
+      if (!p) return;
+      const n = Number(e.target.dataset.param);
+      const moves = { ArrowDown: n + 1, ArrowRight: n + 1, ArrowUp: n - 1, ArrowLeft: n - 1,
+        Home: 0, End: this.params.length - 1, PageDown: n + 10, PageUp: n - 10 };
+      if (e.key in moves) {
+        e.preventDefault();
+        e.stopPropagation(); // → moves here; it does not step the network
+        const next = Math.max(0, Math.min(this.params.length - 1, moves[e.key]));
+        this.params[next].target.focus();
+      } else if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        e.stopPropagation();
+        this.openEditor(centerOf(p.target), p.k, p.kind, p.i, p.j, p.target);
+      }
+    });
+  }
+
+  /** Make parameter n the graph's one tab stop. */
+  rove(n) {
+    const old = this.params[this.paramIndex];
+    if (old) old.target.setAttribute("tabindex", "-1");
+    this.paramIndex = n;
+    const now = this.params[n];
+    if (now) {
+      now.target.setAttribute("tabindex", "0");
+      this.nameParam(now);
+    }
+  }
+
+  /** Its accessible name: which weight or bias, where, and its value. */
+  nameParam(p) {
+    const value = this.paramValue(p.k, p.kind, p.i, p.j);
+    const into = this.neuronLabel(p.k + 1, p.i);
+    const shown = value == null ? "no value yet" : String(Number(value.toPrecision(6)));
+    const text = p.kind === "b"
+      ? `Bias b${p.k + 1} ${p.i + 1} of ${into}: ${shown}`
+      : `Weight w${p.k + 1} ${p.i + 1},${p.j + 1} from ${this.sourceLabel(p.k, p.j)} into ${into}: ${shown}`;
+    p.target.setAttribute("aria-label", text);
+  }
+
+  /** Neuron j of layer k as a source of weights (layer 0: the active input features). */
+  sourceLabel(k, j) {
+    if (k === 0) return `input ${featureLabel(this.structure.features[j], this.catalog)}`;
+    return this.neuronLabel(k, j);
   }
 
   /** Where node j of column c sits: the input column maps active features onto layer 0. */
@@ -244,16 +320,19 @@ export class NetworkGraph {
 
   layout() {
     const s = this.structure;
-    const rect = this.canvasLayer.getBoundingClientRect();
-    const W = Math.max(320, rect.width);
-    const H = Math.max(240, rect.height);
+    const H = Math.max(240, this.canvasLayer.clientHeight);
     const cols = this.columns();
     const tallest = Math.max(...cols);
     const gapRatio = 0.32;
     const size = Math.max(10, Math.min(64, Math.floor((H - 24) / (tallest * (1 + gapRatio)))));
     const gap = Math.max(3, Math.round(size * gapRatio));
-    const left = 70;
-    const right = 22;
+    // The columns stand far enough apart for their headers (titles and activation menus) not
+    // to overlap; when the card is narrower than that, the graph scrolls inside it.
+    const heads = this.columnHeaders.map((h) => h.offsetWidth);
+    const left = Math.max(70, heads[0] / 2 - size / 2 + 6);
+    const right = Math.max(22, heads.at(-1) / 2 - size / 2 + 6);
+    const apart = Math.max(0, ...heads.slice(1).map((w, c) => (w + heads[c]) / 2 + 12));
+    const W = Math.max(320, this.canvasLayer.clientWidth, left + right + size + (cols.length - 1) * apart);
     const xs = cols.map((_, c) => (cols.length === 1 ? left
       : left + ((W - left - right - size) * c) / (cols.length - 1)));
     const span = tallest * size + (tallest - 1) * gap;
@@ -319,6 +398,9 @@ export class NetworkGraph {
       });
     });
     if (this.tooltipTarget) this.refreshTooltip();
+    // Names carry the values: every one on a small network, the tab stop's on a large one.
+    if (this.params.length <= 400) this.params.forEach((p) => this.nameParam(p));
+    else if (this.params[this.paramIndex]) this.nameParam(this.params[this.paramIndex]);
   }
 
   setDomain(domain) {
@@ -379,9 +461,9 @@ export class NetworkGraph {
     const { name, where } = this.paramLabel(k, kind, i, j);
     const value = this.paramValue(k, kind, i, j);
     this.tooltip.replaceChildren();
-    el("strong", { text: `${name} = ${value == null ? "—" : value.toPrecision(6)}` }, this.tooltip);
-    el("div", { text: where }, this.tooltip);
-    if (!this.readOnly) el("div", { class: "hint", text: "Click to edit" }, this.tooltip);
+    this.tooltip.appendChild(el("strong", { text: `${name} = ${value == null ? "—" : value.toPrecision(6)}` }));
+    this.tooltip.appendChild(el("div", { text: where }));
+    if (!this.readOnly) this.tooltip.appendChild(el("div", { class: "hint", text: "Click or press Enter to edit" }));
   }
 
   moveTooltip(e) {
@@ -399,31 +481,32 @@ export class NetworkGraph {
   }
 
   buildEditor() {
-    const form = el("form", { class: "param-editor", hidden: "", "aria-label": "Edit a parameter" }, this.host);
-    const label = el("label", { for: "param-input" }, form);
-    const input = el("input", { id: "param-input", type: "text", inputmode: "decimal", required: "",
-      "data-testid": "param-input" }, form);
-    const row = el("div", { class: "row" }, form);
-    el("button", { type: "submit", class: "btn primary small", text: "Set" }, row);
-    const cancel = el("button", { type: "button", class: "btn small", text: "Cancel" }, row);
+    const form = this.host.appendChild(el("form", { class: "param-editor", hidden: "", "aria-label": "Edit a parameter" }));
+    const label = form.appendChild(el("label", { for: "param-input" }));
+    const input = form.appendChild(el("input", { id: "param-input", type: "text", inputmode: "decimal", required: "",
+      "data-testid": "param-input" }));
+    const row = form.appendChild(el("div", { class: "row" }));
+    row.appendChild(el("button", { type: "submit", class: "btn primary small", text: "Set" }));
+    const cancel = row.appendChild(el("button", { type: "button", class: "btn small", text: "Cancel" }));
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const value = Number(input.value);
       const t = this.editing;
-      this.closeEditor();
+      this.closeEditor(true);
       if (t) this.handlers.onEdit?.({ ...t, value, label: this.paramLabel(t.layer, t.kind, t.i, t.j).name });
     });
-    cancel.addEventListener("click", () => this.closeEditor());
+    cancel.addEventListener("click", () => this.closeEditor(true));
     form.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") { e.stopPropagation(); this.closeEditor(); }
+      if (e.key === "Escape") { e.stopPropagation(); this.closeEditor(true); }
       e.stopPropagation(); // space and arrows belong to the input here
     });
     return { form, label, input };
   }
 
-  openEditor(e, k, kind, i, j) {
-    e.stopPropagation();
+  /** at: where to open it ({clientX, clientY}); from: the element to give the focus back to. */
+  openEditor(at, k, kind, i, j, from = null) {
     if (this.readOnly) return;
+    this.editorReturn = from;
     this.hideTooltip();
     const value = this.paramValue(k, kind, i, j);
     const { name, where } = this.paramLabel(k, kind, i, j);
@@ -434,18 +517,28 @@ export class NetworkGraph {
     const host = this.host.getBoundingClientRect();
     const w = this.editor.form.offsetWidth;
     const h = this.editor.form.offsetHeight;
-    const x = Math.min(Math.max(4, e.clientX - host.left - w / 2), host.width - w - 4);
-    const y = Math.min(e.clientY - host.top + 12, host.height - h - 4);
+    const x = Math.min(Math.max(4, at.clientX - host.left - w / 2), host.width - w - 4);
+    const y = Math.max(4, Math.min(at.clientY - host.top + 12, host.height - h - 4));
     this.editor.form.style.left = `${x}px`;
     this.editor.form.style.top = `${y}px`;
     this.editor.input.focus();
     this.editor.input.select();
   }
 
-  closeEditor() {
+  /** refocus: give the focus back to the weight or bias the keyboard opened it from. */
+  closeEditor(refocus = false) {
     this.editing = null;
     if (this.editor) this.editor.form.hidden = true;
+    const from = this.editorReturn;
+    this.editorReturn = null;
+    if (refocus && from?.isConnected) from.focus();
   }
+}
+
+/** The middle of an element, where the tooltip and the editor open for the keyboard. */
+function centerOf(target) {
+  const r = target.getBoundingClientRect();
+  return { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 };
 }
 
 function describeActivation(catalog, name) {

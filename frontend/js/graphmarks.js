@@ -16,6 +16,7 @@ export class GraphMarks {
     this.focus = null; // {column, kind: "forward" | "backward" | "update"}
     this.group = document.createElementNS(SVG, "g");
     this.group.setAttribute("class", "lab-marks");
+    this.group.setAttribute("aria-hidden", "true"); // the lab's panel says the same in words
     graph.svg.append(this.group);
     graph.host.addEventListener("graph-layout", () => this.draw());
   }

@@ -16,6 +16,8 @@ import { ExportTools } from "./export.js";
 import { WatchView } from "./watch.js";
 import { toHash } from "./state.js";
 import { Teaching } from "./teaching.js";
+import { PageLayout } from "./layout.js";
+import { PointForm } from "./pointform.js";
 
 const $ = (id) => document.getElementById(id);
 const api = new Api("api");
@@ -41,6 +43,7 @@ const exporter = new ExportTools({
   session: () => session, base: serverBase, canvas: $("boundary"), banner,
   pngButton: $("export-png"), codeButton: $("export-code"),
 });
+new PageLayout({ topbar: document.querySelector(".topbar"), runbar: document.querySelector(".runbar"), drawer: $("data-panel"), toggle: $("data-toggle"), close: $("data-close") });
 
 let session = null;
 let grids = null; // the latest decoded boundary: {output, neurons: [...]}
@@ -136,6 +139,7 @@ const controls = new Controls({
     session.loadPoints(rows);
   },
 });
+new PointForm($("point-form"), (x1, x2) => session?.addPoint(x1, x2, controls.pointLabel));
 
 /** The hovered neuron's map on the big canvas (input features are computed locally). */
 function showHovered() {

@@ -57,6 +57,13 @@ function say(kind, title, text, options = {}) {
   banner.show(kind, title, text, options);
 }
 
+/** The banner's notice goes when what it was about (`cause`) is gone. */
+function causeGone(cause) {
+  if (noticeCause !== cause) return;
+  banner.hide();
+  noticeCause = null;
+}
+
 const chart = new LossChart($("chart"), {
   onHover: (text) => { $("chart-readout").textContent = text || "Hover the chart for exact values."; },
 });
@@ -236,12 +243,13 @@ function subscribe(store) {
   store.on("state", (state, { config }) => {
     showStructure(config, state);
     showState(state);
+    if (!state?.warnings?.length) causeGone("network"); // the network it warned about changed
   });
   // Another network: what was drawn and read for the last one goes (the hover's outputs too).
   store.on("id", (id) => {
     if (noticeCause === "file") {
       if (fileNetwork === null) fileNetwork = id; // the file's own network
-      else if (id !== fileNetwork) { banner.hide(); noticeCause = null; }
+      else if (id !== fileNetwork) causeGone("file");
     }
     grids = null;
     hovered = null;
@@ -282,8 +290,8 @@ function subscribe(store) {
   });
   store.on("draft", (points, { state, config, readOnly, draftTask, draftPlane, data }) => {
     controls.setStatus(state?.status, readOnly, !!points);
-    if (!points && noticeCause === "draft") { banner.hide(); noticeCause = null; } // its cause is gone
     if (!points) {
+      causeGone("draft");
       if (data) { boundary.setData(data); controls.setDataStats(data); }
       return;
     }

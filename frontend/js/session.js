@@ -78,6 +78,8 @@ export class Session extends Store {
   get draft() { return this.current.draft; }
   get draftTask() { return this.current.draftTask; }
   get gridsInFlight() { return this.#gridsInFlight; }
+  /** A step asked for and not answered yet (another step is not taken until it is). */
+  get stepping() { return this.#stepping; }
   get canUndo() { return this.#undo.length > 0; }
 
   get training() {
@@ -164,7 +166,7 @@ export class Session extends Store {
     if (old) announceReplaced(this.api, old, answer.id); // whoever watched it follows along
     await adopted;
     const warnings = answer.warnings || answer.network?.warnings || [];
-    if (warnings.length) this.emit("notice", "warning", "Note:", warnings.join(" "));
+    if (warnings.length) this.emit("notice", "warning", "Note:", warnings.join(" "), { cause: "network" });
   }
 
   async #adopt(id, token, state, config) {
@@ -194,6 +196,9 @@ export class Session extends Store {
 
   #snapshot(state) {
     if (state.id && state.id !== this.id) return;
+    // Every change is both answered and published; a snapshot that comes after the answer to a
+    // later change (a slow stream) is older than the state shown and must not take it back.
+    if (state.updated_at && this.state?.updated_at && state.updated_at < this.state.updated_at) return;
     if (state.replaced_by) this.#replaced({ id: this.id, by: state.replaced_by });
     this.update({ state });
     this.refreshSoon();
@@ -428,7 +433,7 @@ export class Session extends Store {
     if (!state?.spec) return state;
     const status = this.training && state.status === "idle" ? this.state.status : state.status;
     this.update({ state: { ...state, status }, config: fromSpec(state.spec, this.config) });
-    if (state.warnings?.length) this.emit("notice", "warning", "Note:", state.warnings.join(" "));
+    if (state.warnings?.length) this.emit("notice", "warning", "Note:", state.warnings.join(" "), { cause: "network" });
     return state;
   }
 

@@ -47,9 +47,10 @@ class Playground:
                   "!== before", before, timeout)
 
     def wait_network(self, condition: str, timeout: float = 15_000):
-        """Wait until `condition` (JS, with `s` the session) holds and the page is settled."""
+        """Wait until `condition` (JS, with `s` the session) holds and the page is settled: no
+        grid or step waiting for its answer (the stream may bring a step's state first)."""
         self.wait(f"() => {{ const s = window.playground; return !!(s && s.state && s.data && "
-                  f"!s.gridsInFlight && ({condition})); }}", timeout=timeout)
+                  f"!s.gridsInFlight && !s.stepping && ({condition})); }}", timeout=timeout)
 
 
 @pytest.fixture

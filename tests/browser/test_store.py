@@ -110,9 +110,17 @@ def test_the_store_is_frozen_and_announces_changes(playground, page):
 # -- your own points -------------------------------------------------------------------------
 
 def click_plane(page, x1: float, x2: float):
+    """Click the plane at (x1, x2); returns where that is on the canvas (the page may scroll or
+    a message may move the canvas later, so positions are compared on the canvas)."""
     x, y = screen_of(page, x1, x2)
     page.mouse.click(x, y)
-    return x, y
+    return on_canvas(page, x1, x2)
+
+
+def on_canvas(page, x1: float, x2: float) -> tuple[float, float]:
+    """Where the boundary view draws (x1, x2), in pixels from the canvas's corner."""
+    return tuple(page.evaluate("([x1, x2]) => window.playgroundViews.boundary.toScreen(x1, x2)",
+                               [x1, x2]))
 
 
 def screen_of(page, x1: float, x2: float) -> tuple[float, float]:
@@ -167,7 +175,7 @@ def test_yours_starts_empty_and_points_stay_where_clicked(playground, page, outp
     assert banner.is_hidden() or "Add points" not in banner.inner_text()
     # Drawn where they were clicked: each point's place on the screen is its click's.
     for x1, x2, _ in drawn_points(page):
-        x, y = screen_of(page, x1, x2)
+        x, y = on_canvas(page, x1, x2)
         assert min(abs(x - cx) + abs(y - cy) for cx, cy in at) < 2, (x1, x2)
     state = playground.state
     assert state["domain"] == {"x1": [-6, 6], "x2": [-6, 6]}
@@ -391,4 +399,27 @@ def test_the_labs_half_done_batch_holds_back_steps_through_the_store(playground,
     page.keyboard.press("ArrowRight")  # the batch is done: the step goes through
     playground.wait_network(f"s.state.iteration === {before + 2}")
     page.screenshot(path=output_dir / "store-guarded-step.png")
+    assert page.console_errors == []
+
+
+def test_a_late_snapshot_does_not_take_the_state_back(playground, page):
+    """Each step is answered and also published on the stream; on a busy machine the stream's
+    copy of one step can come after the answer to the next. The older one is not shown."""
+    playground.open()
+    page.click("[data-testid=step-epoch]")
+    playground.wait_network("s.state.epoch === 1")
+    first = playground.state
+    page.keyboard.press("ArrowRight")
+    playground.wait_network(f"s.state.iteration === {first['iteration'] + 1}")
+    newer = playground.state
+    assert newer["updated_at"] > first["updated_at"]
+    # The stream delivers the first step's snapshot now, late.
+    page.evaluate("(state) => window.playground.follower.handlers.onSnapshot(state)", first)
+    assert playground.state["iteration"] == newer["iteration"]
+    assert playground.state["updated_at"] == newer["updated_at"]
+    # A newer snapshot (a change made elsewhere, by a teacher's page) is taken.
+    later = {**newer, "iteration": newer["iteration"] + 5,
+             "updated_at": newer["updated_at"].replace("+00:00", "1+00:00")}
+    page.evaluate("(state) => window.playground.follower.handlers.onSnapshot(state)", later)
+    assert playground.state["iteration"] == later["iteration"]
     assert page.console_errors == []

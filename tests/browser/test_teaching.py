@@ -175,3 +175,19 @@ def test_batch_stochastic_minibatch_side_by_side(playground, page, output_dir):
     updates = {mode: h["iteration"][-1] for mode, h in histories.items()}
     assert updates == {"batch": 20, "stochastic": 2000, "minibatch": 200}
     assert page.console_errors == []
+
+
+def test_a_lessons_note_leaves_with_its_network(playground, page, output_dir):
+    """Lesson 4's hard-limit network comes with a note (no gradient through hardlim); lesson 6's
+    network has no such thing, so the note goes with lesson 4 and does not sit over lesson 6."""
+    playground.open()
+    open_lesson(playground, page, "xor-hidden")
+    banner = page.locator("#banner")
+    banner.wait_for(state="visible")
+    assert "derivative is 0" in banner.inner_text()
+    open_lesson(playground, page, "perceptron-and")  # lesson 5: hard limit too, its own note
+    open_lesson(playground, page, "worked-example")
+    playground.wait_network("!(s.state.warnings || []).length")
+    assert banner.is_hidden() or "derivative" not in banner.inner_text()
+    page.screenshot(path=output_dir / "lesson-6-after-4.png")
+    assert page.console_errors == []

@@ -11,6 +11,7 @@ from types import ModuleType
 
 _kernel: ModuleType | None = None
 _tried = False
+_warm = False
 
 
 def kernel() -> ModuleType | None:
@@ -34,8 +35,11 @@ def available() -> bool:
 def warm_up() -> bool:
     """Compile the loops (or load them from Numba's cache) now rather than in a first run;
     False when there is no Numba (nothing to compile)."""
+    global _warm
     compiled = kernel()
     if compiled is None:
         return False
-    compiled.warm_up()
+    if not _warm:  # the command line warms up before serving, the app when it starts: once
+        compiled.warm_up()
+        _warm = True
     return True

@@ -301,3 +301,15 @@ def test_the_numpy_update_refuses_what_the_compiled_one_refuses(monkeypatch):
             status = update.step_parameters(theta, g, 1, 1.0, 0, 0.0, np.ones(3), np.empty(3),
                                             np.empty(3))
         assert status == update.DIVERGED and (theta == 1.0).all()
+
+
+def test_the_accelerator_warms_up_once(monkeypatch):
+    """The command line warms the loops up before serving and the app again as it starts: the
+    second call finds them warm and does nothing."""
+    from backend.core import accelerator
+
+    calls = []
+    monkeypatch.setattr(accelerator, "_warm", False)
+    monkeypatch.setattr(kernel, "warm_up", lambda: calls.append(1))
+    assert accelerator.warm_up() and accelerator.warm_up()
+    assert calls == [1]

@@ -47,3 +47,11 @@ export function parameterRange(dataset, name, fallback) {
 export function isFixedPoints(dataset) {
   return Boolean(dataset?.fixed_points ?? dataset?.points);
 }
+
+/** The name a dataset goes by on the page: the logic sets in capitals (AND), your own points
+ * "Yours", the others capitalised (Circle). */
+export function datasetLabel(name, catalog) {
+  if (name === "custom") return "Yours";
+  const dataset = catalog?.datasets.find((d) => d.name === name);
+  return isFixedPoints(dataset) ? name.toUpperCase() : name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -3,7 +3,7 @@
 // ratio, noise, samples, regenerate, your own points). They show the configuration and report
 // what the user changed; they never call the server themselves.
 import { drawPreview } from "./previews.js";
-import { parameterRange, isFixedPoints } from "./catalog.js";
+import { datasetLabel, parameterRange, isFixedPoints } from "./catalog.js";
 import { classColor } from "./colors.js";
 import { fmtLoss } from "./chart.js";
 
@@ -15,8 +15,6 @@ const speedLabel = (v) => (v ? `${v} ep/s` : "Full");
 const RULE_LABELS = { backprop: "Backprop", perceptron: "Perceptron" };
 const BATCH_LABELS = { batch: "Batch", stochastic: "Stochastic", minibatch: "Mini-batch" };
 const REG_LABELS = { none: "None", l1: "L1", l2: "L2" };
-const DATASET_LABELS = { and: "AND", or: "OR", xor: "XOR", custom: "Yours" };
-
 const $ = (id) => document.getElementById(id);
 
 function fillSelect(select, entries, value) {
@@ -122,13 +120,14 @@ export class Controls {
       b.setAttribute("role", "radio");
       b.dataset.name = d.name;
       b.title = d.description || d.name;
-      b.setAttribute("aria-label", `${DATASET_LABELS[d.name] || d.name} dataset${d.task === "regression" ? " (regression)" : ""}`);
+      const name = datasetLabel(d.name, catalog);
+      b.setAttribute("aria-label", `${name} dataset${d.task === "regression" ? " (regression)" : ""}`);
       const canvas = document.createElement("canvas");
       canvas.width = 96;
       canvas.height = 96;
       drawPreview(canvas, d);
       const label = document.createElement("span");
-      label.textContent = DATASET_LABELS[d.name] || cap(d.name);
+      label.textContent = name;
       b.append(canvas, label);
       b.tabIndex = -1;
       b.addEventListener("click", () => this.chooseDataset(d.name));
@@ -329,8 +328,4 @@ export class Controls {
     e.testAcc.textContent = pct(m.test_accuracy);
     e.trainAcc.closest("div").hidden = m.train_accuracy == null && m.test_accuracy == null;
   }
-}
-
-function cap(s) {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

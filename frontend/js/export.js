@@ -4,6 +4,7 @@
 // (The network's JSON document, GET /export and POST /import, is the data column's Save and
 // Open.) The snippets are plain functions of the network's state and data, so the tests can
 // run them.
+import { datasetLabel, isFixedPoints } from "./catalog.js";
 
 /** Save a Blob as a file. */
 export function download(blob, filename) {
@@ -86,7 +87,7 @@ const FEATURE_CODE = {
 const SK_ACTIVATION = { relu: "relu", tanh: "tanh", sigmoid: "logistic", linear: "identity" };
 
 /** The create body that makes this network again: its spec, without what repeats or is unset. */
-export function createBody(spec) {
+export function createBody(spec, catalog) {
   const body = JSON.parse(JSON.stringify(spec));
   if (Array.isArray(body.activations)) { delete body.activation; delete body.output_activation; }
   const strip = (o) => {
@@ -97,15 +98,15 @@ export function createBody(spec) {
   };
   strip(body);
   // The logic sets are always their four points: the sampling fields mean nothing there.
-  if (["and", "or", "xor"].includes(body.dataset?.name)) {
+  if (isFixedPoints(catalog?.datasets.find((d) => d.name === body.dataset?.name))) {
     body.dataset = { name: body.dataset.name };
   }
   return body;
 }
 
-export function describeSpec(spec, state) {
+export function describeSpec(spec, state, catalog) {
   const ds = spec.dataset || {};
-  const name = { and: "AND", or: "OR", xor: "XOR" }[ds.name] || ds.name;
+  const name = datasetLabel(ds.name, catalog);
   const data = Array.isArray(ds.points) ? `${ds.points.length} points of your own` : `the ${name} data`;
   const sizes = (state?.sizes || []).join("-");
   const acts = (spec.activations || []).join(", ");
@@ -121,13 +122,13 @@ function epochsOf(state) {
 // -- the Python (httpx) script -----------------------------------------------------------------
 
 /** A script that recreates the network through the API, trains it and follows the run. */
-export function pythonSnippet({ state, base }) {
+export function pythonSnippet({ state, base, catalog }) {
   const spec = state.spec;
   const epochs = epochsOf(state);
   const api = `${base.replace(/\/+$/, "")}/api`;
   return `"""Recreate and train the playground's network through its HTTP API.
 
-The network: ${describeSpec(spec, state)}.
+The network: ${describeSpec(spec, state, catalog)}.
 Needs httpx (pip install httpx) and the playground server running at BASE.
 """
 import json
@@ -139,7 +140,7 @@ EPOCHS = ${epochs}  # ${state?.epoch > 0 ? "as far as the page's network had tra
 
 # The create body (POST /api/networks): the spec of the page's network. The seeds in it make
 # the same data and the same initial weights, so the same run comes out.
-SPEC = ${py(createBody(spec))}
+SPEC = ${py(createBody(spec, catalog))}
 
 
 def check(response):
@@ -240,13 +241,13 @@ function batchSize(spec, data) {
 }
 
 /** The scikit-learn code for the closest model to this network, on the same data. */
-export function sklearnSnippet({ state, data }) {
+export function sklearnSnippet({ state, data, catalog }) {
   const spec = state.spec;
   const epochs = epochsOf(state);
   const regression = data.task === "regression";
   const head = `"""scikit-learn's closest equivalent of the playground's network, on the same data.
 
-The playground: ${describeSpec(spec, state)}.
+The playground: ${describeSpec(spec, state, catalog)}.
 Needs numpy and scikit-learn (pip install numpy scikit-learn).
 """
 import warnings
@@ -490,7 +491,8 @@ export class ExportTools {
     const s = this.session();
     if (!s?.state?.spec || !s.data) return null;
     const base = await this.base();
-    return { python: pythonSnippet({ state: s.state, base }), sklearn: sklearnSnippet({ state: s.state, data: s.data }) };
+    const { state, data, catalog } = s;
+    return { python: pythonSnippet({ state, base, catalog }), sklearn: sklearnSnippet({ state, data, catalog }) };
   }
 
   async openCode(tab = this.tab) {

@@ -276,6 +276,15 @@ def test_export_import_png_and_code(playground, page, live_server, output_dir, t
             "async ([state, data]) => (await import('./js/export.js'))"
             ".sklearnSnippet({ state, data })", [made["network"], data])
     assert "Perceptron(" in snippets["perceptron"] and "w.x + b > 0" in snippets["perceptron"]
+    # With the page's catalog, a logic set goes by its name in capitals, and its create body is
+    # the name alone (the catalog says its points are fixed; no sampling fields).
+    python_and = page.evaluate(
+        "async (state) => (await import('./js/export.js')).pythonSnippet("
+        "{ state, base: 'http://x/api', catalog: window.playground.catalog })",
+        httpx.post(f"{live_server.url}/api/networks",
+                   json={"dataset": {"name": "and"}, "hidden": []}).json()["network"])
+    assert "the AND data" in python_and
+    assert '"dataset": {"name": "and"}' in python_and.replace("\n", "").replace("  ", "")
     assert "n >= 0" in snippets["perceptron"]
     assert "MLPRegressor(" in snippets["regressor"]
     assert "learning_rate_init=0.02" in snippets["regressor"]

@@ -284,7 +284,7 @@ def test_export_import_png_and_code(playground, page, live_server, output_dir, t
         httpx.post(f"{live_server.url}/api/networks",
                    json={"dataset": {"name": "and"}, "hidden": []}).json()["network"])
     assert "the AND data" in python_and
-    assert '"dataset": {"name": "and"}' in python_and.replace("\n", "").replace("  ", "")
+    assert '"dataset": {"name": "and"}' in python_and
     assert "n >= 0" in snippets["perceptron"]
     assert "MLPRegressor(" in snippets["regressor"]
     assert "learning_rate_init=0.02" in snippets["regressor"]

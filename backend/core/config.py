@@ -56,8 +56,20 @@ class TrainingConfig:
                     f"hardlim or hardlims output; this one has {net.depth - 1} hidden layer(s) "
                     f"and a {output} output. Use rule 'backprop' for other networks."
                 )
+            if not self.per_sample:
+                raise TrainingError(
+                    "the perceptron rule updates after every sample (e = t - a, W = W + η e pᵀ, "
+                    "b = b + η e): use batch mode 'stochastic' (or 'minibatch' of size 1); got "
+                    f"'{self.batch_mode}'"
+                    + (f" of size {self.batch_size}" if self.batch_mode == "minibatch" else ""))
             return []
         return backprop_warnings(net)
+
+    @property
+    def per_sample(self) -> bool:
+        """One sample per update: stochastic, or mini-batches of one."""
+        return self.batch_mode == "stochastic" or (
+            self.batch_mode == "minibatch" and self.batch_size == 1)
 
     def batch_length(self, n_train: int) -> int:
         if self.batch_mode == "batch":

@@ -233,6 +233,10 @@ class Trainer:
                     f"each row of 'y' needs {outputs} target value(s), one per output neuron "
                     f"({len(a0)} x {outputs} for {len(a0)} point(s)); got "
                     f"{' x '.join(map(str, y.shape))}")
+            if y is not None and len(a0) > 1 and self.config.rule == "perceptron":
+                raise TrainingError(
+                    "the perceptron rule learns from one sample at a time: give one point "
+                    f"with its y (got {len(a0)}), or several points without y to look")
         with np.errstate(all="ignore"):
             ws = forward(self.net, a0)
         self._forward_without_y = y is None

@@ -223,6 +223,11 @@ export class Controls {
     const lrs = LEARNING_RATES.includes(c.lr) ? LEARNING_RATES : [...LEARNING_RATES, c.lr].sort((a, b) => a - b);
     fillSelect(e.lr, lrs.map((v) => [v, String(v)]), c.lr);
     e.batch.value = c.batch;
+    // The perceptron rule learns from one sample at a time (the lecture's rule): no batches.
+    for (const o of e.batch.options) {
+      o.disabled = c.rule === "perceptron" && o.value !== "stochastic";
+      o.title = o.disabled ? "The perceptron rule updates after every sample: stochastic only." : "";
+    }
     e.batchSize.value = c.batchSize;
     e.batchSize.disabled = c.batch !== "minibatch" || this.readOnly;
     const rates = REG_RATES.includes(c.regRate) ? REG_RATES : [...REG_RATES, c.regRate].sort((a, b) => a - b);

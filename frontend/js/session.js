@@ -108,6 +108,7 @@ export class Session extends Store {
       }
     }
     const fromUrl = fromHash(location.hash);
+    if (fromUrl) this.#fixRule(fromUrl, {}); // a link written by hand may ask for what cannot be
     if (saved) {
       try {
         const state = await this.api.get(saved.id);
@@ -392,9 +393,17 @@ export class Session extends Store {
     }
   }
 
-  /** Perceptron needs a single layer with a hard-limit output: reshape the network for it. */
+  /**
+   * Mini-batches of one sample are stochastic, and go by that name. The perceptron rule needs
+   * a single layer with a hard-limit output and one sample per update: reshape it for that.
+   */
   #fixRule(next, changes) {
+    if (next.batch === "minibatch" && next.batchSize === 1) {
+      next.batch = "stochastic";
+      next.batchSize = DEFAULTS.batchSize; // what a mini-batch is again when it is chosen
+    }
     if (next.rule !== "perceptron") return;
+    next.batch = "stochastic";
     const hardOut = ["hardlim", "hardlims"].includes(next.activations.at(-1));
     if (next.hidden.length || !hardOut) {
       next.hidden = [];

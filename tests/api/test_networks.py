@@ -41,6 +41,9 @@ def test_logic_sets_are_four_points_all_for_training(make):
 @pytest.mark.parametrize(("body", "words"), [
     ({"rule": "perceptron", "hidden": [3]}, "perceptron rule trains a single-layer network"),
     ({"rule": "perceptron", "output_activation": "sigmoid"}, "hardlim or hardlims output"),
+    ({"rule": "perceptron", "batch": {"mode": "batch"}}, "updates after every sample"),
+    ({"rule": "perceptron", "batch": {"mode": "minibatch", "size": 4}},
+     "got 'minibatch' of size 4"),
     ({"hidden": [3], "activations": ["tanh"]}, "one activation per layer"),
     ({"hidden": [100]}, "At most 64 neurons per layer"),
     ({"hidden": [2] * 9}, "At most 8 hidden layers"),
@@ -131,6 +134,24 @@ def test_perceptron_backward_is_the_error(make):
     bwd = net.post("/backward")
     assert bwd["layers"] == [{"e": [[-1]]}] and bwd["errors"] == 1
     assert net.post("/update")["layers"][0]["W"] == [[-1, -1]]
+
+
+def test_the_perceptron_rule_takes_one_sample_at_a_time(make):
+    """The lecture's rule, never a batch mean: batches refused (create, PATCH, a forward of
+    several points with their targets), a mini-batch of one accepted, as stochastic is."""
+    net = make({"dataset": {"name": "and"}, "rule": "perceptron", "learning_rate": 1})
+    assert net.get()["spec"]["batch"]["mode"] == "stochastic"
+    refused = net.client.patch(net.url, json={"batch": {"mode": "batch"}}, headers=net.headers)
+    assert refused.status_code == 422 and "'stochastic'" in refused.json()["detail"]
+    assert net.get()["spec"]["batch"]["mode"] == "stochastic"  # nothing changed
+    net.patch({"batch": {"mode": "minibatch", "size": 1}})
+    r = net.client.post(net.url + "/forward", json={"x": [[0, 0], [1, 1]], "y": [[0], [1]]},
+                        headers=net.headers)
+    assert r.status_code == 422 and "one sample at a time" in r.json()["detail"]
+    look = net.post("/forward", {"x": [[0, 0], [1, 1]]})  # several points without y: a look
+    assert len(look["layers"][0]["a"]) == 2
+    make({"dataset": {"name": "or"}, "rule": "perceptron",
+          "batch": {"mode": "minibatch", "size": 1}})
 
 
 def test_step_counts_and_refuses_zero(make):

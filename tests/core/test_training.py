@@ -381,7 +381,7 @@ def test_perceptron_rule_rejects_hidden_layers_and_smooth_outputs(body):
 
 
 def test_perceptron_config_check_raises_training_error():
-    config = TrainingConfig(rule="perceptron")
+    config = TrainingConfig(rule="perceptron", batch_mode="stochastic")
     with pytest.raises(TrainingError, match="no hidden layer"):
         config.check(Network([2, 2, 1], ["hardlim", "hardlim"]))
     with pytest.raises(TrainingError, match="sigmoid output"):
@@ -485,3 +485,29 @@ def test_an_absurd_learning_rate_never_leaves_a_weight_infinite(hidden, output, 
     else:
         assert result.epochs == 20
     assert all_finite(exp)
+
+
+def test_the_perceptron_rule_is_the_lectures_sample_by_sample():
+    """One epoch of AND from W = 0, b = 0 with η = 1: for each sample p in the epoch's order,
+    a = hardlim(W p + b), e = t - a, W = W + e pᵀ, b = b + e; the steps one at a time and a
+    whole epoch both give exactly that."""
+    spec = {"dataset": {"name": "and"}, "rule": "perceptron", "learning_rate": 1.0}
+    by_steps, by_epoch = Experiment.create(spec), Experiment.create(spec)
+    t = by_steps.trainer
+    W, b = np.zeros(2), 0.0
+    for _ in range(4):
+        t.forward()
+        (i,) = t.pending_batch
+        p, target = t.train_a0[i], t.train_y[i, 0]
+        e = target - (1.0 if W @ p + b >= 0 else 0.0)
+        W, b = W + e * p, b + e
+        t.backward()
+        t.update()
+    assert t.epoch == 1
+    np.testing.assert_array_equal(by_steps.net.layers[0].W, [W])
+    np.testing.assert_array_equal(by_steps.net.layers[0].b, [b])
+    by_epoch.trainer.step(epochs=1)
+    np.testing.assert_array_equal(by_epoch.net.layers[0].W, [W])
+    np.testing.assert_array_equal(by_epoch.net.layers[0].b, [b])
+    with pytest.raises(SpecError, match="updates after every sample"):
+        Experiment.create({**spec, "batch": {"mode": "batch"}})

@@ -125,6 +125,26 @@ def test_add_a_point_by_clicking(playground, page, output_dir):
     assert page.console_errors == []
 
 
+def test_the_perceptron_rule_is_offered_one_sample_at_a_time(playground, page):
+    # A link asking for the perceptron rule in batches opens it sample by sample instead.
+    playground.open("#dataset=and&hidden=&act=hardlim&rule=perceptron&batch=batch")
+    playground.wait_network("s.state.spec.rule === 'perceptron'")
+    assert playground.state["spec"]["batch"]["mode"] == "stochastic"
+    disabled = page.eval_on_selector_all(
+        "[data-testid=batch-mode] option", "os => os.filter(o => o.disabled).map(o => o.value)")
+    assert sorted(disabled) == ["batch", "minibatch"]
+    # Back to backprop: every mode again; a mini-batch of one is named stochastic.
+    page.select_option("[data-testid=rule]", "backprop")
+    playground.wait_network("s.state.spec.rule === 'backprop'")
+    page.select_option("[data-testid=batch-mode]", "minibatch")
+    playground.wait_network("s.state.spec.batch.mode === 'minibatch'")
+    page.fill("#batch-size", "1")
+    page.press("#batch-size", "Enter")
+    playground.wait_network("s.state.spec.batch.mode === 'stochastic'")
+    assert page.locator("[data-testid=batch-mode]").input_value() == "stochastic"
+    assert page.console_errors == []
+
+
 def test_switch_dataset_and_batch_mode(playground, page, output_dir):
     playground.open()
     first = playground.id

@@ -8,6 +8,7 @@ import { outputMapper, pointColors } from "./colors.js";
 import { fmtLoss } from "./chart.js";
 import { el } from "./dom.js";
 import { drawLineChart, drawScatter, planeScales, renderKey } from "./plot.js";
+import { batchFacts, sizeAdvice, updatesPerEpoch } from "./batchmodes.js";
 
 const RES = 56; // boundary grid of each small plot
 const MODES = [
@@ -70,7 +71,19 @@ export class CompareView {
       this.plots.append(card);
       return { canvas, sub, card };
     });
-    host.append(bar, this.status, legend, charts, this.plots);
+    this.facts = el("table", { class: "cmp-facts", "data-testid": "cmp-facts" });
+    this.advice = el("p", { class: "cmp-advice", "data-testid": "cmp-advice" });
+    const lecture = el("details", { class: "cmp-lecture" },
+      el("summary", { text: "What the lecture says" }),
+      el("ul", {},
+        el("li", { text: "Batch: every update uses all the training data. It makes the most of parallel computing and "
+          + "needs no shuffling, but holds all the data in memory and processes all of it for one update: for small datasets." }),
+        el("li", { text: "Stochastic: one sample per update. Little memory and an update after every sample, but the "
+          + "least parallel computing and a reshuffle every epoch: for large datasets." }),
+        el("li", { text: "Mini-batch: a few samples per update, in between: some parallel computing, some of the data "
+          + "in memory, a reshuffle every epoch. Good practice: small batches, from 2 to 32 samples." })));
+    this.sizeIn.addEventListener("input", () => this.showFacts());
+    host.append(bar, this.status, this.facts, this.advice, lecture, legend, charts, this.plots);
     new ResizeObserver(() => this.drawAll()).observe(charts);
     this.say("Press “Compare the three”: three copies of this network train side by side.");
     this.drawAll();
@@ -90,6 +103,31 @@ export class CompareView {
     if (st && !this.running && !this.runs.length) {
       this.sizeIn.value = String(st.spec?.batch?.size ?? 10);
     }
+    this.showFacts();
+  }
+
+  get miniBatchSize() {
+    return Math.max(1, Math.round(Number(this.sizeIn.value) || 10));
+  }
+
+  /** The three modes side by side for this network and its data: the lecture's section in numbers. */
+  showFacts() {
+    const sizes = this.session?.state?.sizes;
+    const n = this.session?.data?.train?.x.length ?? 0;
+    if (!sizes || !n) { this.facts.replaceChildren(); this.advice.textContent = ""; return; }
+    const size = this.miniBatchSize;
+    const facts = MODES.map((m) => batchFacts(m.mode, { n, size, sizes }));
+    const row = (label, cell) => el("tr", {}, el("th", { scope: "row", text: label }),
+      ...facts.map((f, i) => el("td", { "data-mode": MODES[i].mode, text: cell(f) })));
+    this.facts.replaceChildren(
+      el("caption", { text: `Per update, with ${n} training samples` }),
+      el("tr", {}, el("td"), ...MODES.map((m) => el("th", { scope: "col", text: m.label }))),
+      row("updates per epoch", (f) => f.updates.toLocaleString("en-US")),
+      row("samples in memory", (f) => f.samples.toLocaleString("en-US")),
+      row("memory (n, a, s)", (f) => formatBytes(f.bytes)),
+      row("gradient noise", (f) => f.noise.toFixed(2)));
+    this.advice.textContent = ["Gradient noise: the spread of an update's gradient around the whole set's, "
+      + "relative to one sample's.", sizeAdvice(size)].filter(Boolean).join(" ");
   }
 
   // -- running ------------------------------------------------------------------------------
@@ -103,7 +141,7 @@ export class CompareView {
     this.host.dataset.state = "starting";
     this.close(true);
     const epochs = Number(this.epochsSel.value);
-    const size = Math.max(1, Math.round(Number(this.sizeIn.value) || 10));
+    const size = this.miniBatchSize;
     const speed = Number(this.speedSel.value) || null;
     const n = this.session.data?.train?.x.length ?? 0;
     const layers = base.layers.map((l) => ({ W: l.W, b: l.b }));
@@ -115,7 +153,7 @@ export class CompareView {
         await this.api.patch(made.id, { batch: { mode: m.mode, size: m.mode === "minibatch" ? size : (base.spec?.batch?.size ?? 10) } }, made.token);
         await this.api.reset(made.id, seed, made.token);
         const state = await this.api.setParameters(made.id, layers, made.token);
-        const perEpoch = m.mode === "batch" ? 1 : m.mode === "stochastic" ? n : Math.ceil(n / size);
+        const perEpoch = updatesPerEpoch(m.mode, n, size);
         return { ...m, id: made.id, token: made.token, state, perEpoch, size,
           history: { epoch: [0], iteration: [0], train_loss: [state.metrics?.train_loss ?? null] }, grid: null, done: false };
       }));
@@ -256,4 +294,10 @@ export class CompareView {
         `epoch ${ep} · ${it.toLocaleString("en-US")} updates`, el("br"), el("b", { text: `loss ${fmtLoss(loss)}` }));
     });
   }
+}
+
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }

@@ -246,6 +246,7 @@ export class Teaching {
       this.lab.onData(data);
       this.perceptron.onData(data);
       this.truth.onData(data);
+      this.compare.showFacts();
     });
     session.on("frame", (frame, state) => {
       this.perceptron.onFrame(frame, state);

@@ -151,6 +151,17 @@ def test_batch_stochastic_minibatch_side_by_side(playground, page, output_dir):
     playground.open()
     open_lesson(playground, page, "batch-modes")
     assert page.locator("#teach").get_attribute("data-tab") == "compare"
+    # The lecture's section in numbers: 100 training samples, mini-batches of 10, a 2-4-1 network
+    # (per sample 2 inputs + n, a, s of 4 + 1 neurons = 17 numbers, 8 bytes each).
+    facts = page.locator("[data-testid=cmp-facts]")
+    facts.wait_for()
+    cells = lambda mode: facts.locator(f"td[data-mode={mode}]").all_inner_texts()  # noqa: E731
+    assert cells("batch") == ["1", "100", "13.3 KB", "0.00"]
+    assert cells("stochastic") == ["100", "1", "136 B", "1.00"]
+    assert cells("minibatch") == ["10", "10", "1.3 KB", f"{(90 / (10 * 99)) ** 0.5:.2f}"]
+    page.fill(".cmp-size input", "64")
+    assert "from 2 to 32" in page.locator("[data-testid=cmp-advice]").inner_text()
+    page.fill(".cmp-size input", "10")
     page.select_option("[data-testid=cmp-epochs]", "20")
     page.select_option("[data-testid=cmp-speed]", "25")
     page.click("[data-testid=cmp-run]")

@@ -247,6 +247,13 @@ export function outputKey(data, state) {
   if (classes > 2) return { items, note: "Background: the class the network picks, paler where it is less sure." };
   const threshold = state?.targets?.threshold ?? 0.5;
   const high = state?.targets?.high ?? 1;
+  const low = state?.targets?.low ?? 0;
+  // Each class by the output value it really has: a hard limit gives exactly its low or high
+  // value; a smooth output is read against the threshold.
+  const hard = ["hardlim", "hardlims"].includes(state?.spec?.activations?.at(-1));
+  const values = hard ? [`= ${tickLabel(low)}`, `= ${low < 0 ? "+" : ""}${tickLabel(high)}`]
+    : [`< ${tickLabel(threshold)}`, `≥ ${tickLabel(threshold)}`];
+  items.forEach((item, k) => { item.label = `class ${k}: output ${values[k]}`; });
   return { items, scale: { gradient: gradientCss(), caption: "Output",
     labels: [tickLabel(2 * threshold - high), tickLabel(threshold), tickLabel(high)] } };
 }

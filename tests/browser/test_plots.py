@@ -229,7 +229,15 @@ def test_the_keys_say_what_the_colours_mean(playground, page, output_dir):
     # Two classes: both, and the output scale between them (sigmoid: 0 to 1, 0.5 the threshold).
     playground.open("#dataset=circle")
     playground.wait_network("s.state.epoch === 0")
-    assert key_text(page) == ["class 0", "class 1", "Output", "0", "0.5", "1"]
+    assert key_text(page) == ["class 0: output < 0.5", "class 1: output ≥ 0.5",
+                              "Output", "0", "0.5", "1"]
+    # A hard limit: each class is the output's exact value (hardlims: −1 and +1).
+    playground.open("#dataset=and&hidden=&act=hardlim&rule=perceptron")
+    playground.wait_network("s.state.spec.rule === 'perceptron'")
+    assert key_text(page)[:2] == ["class 0: output = 0", "class 1: output = 1"]
+    playground.open("#dataset=and&hidden=&act=hardlims&rule=perceptron")
+    playground.wait_network("s.state.spec.activations[0] === 'hardlims'")
+    assert key_text(page)[:2] == ["class 0: output = −1", "class 1: output = +1"]
     # Three classes: one colour each, no scale of −1 to +1.
     playground.open(f"#dataset=custom&points={three_clusters()}&ratio=1&hidden=4&act=tanh,sigmoid")
     playground.wait_network("s.state.spec.dataset.points && s.state.outputs === 3", timeout=30_000)

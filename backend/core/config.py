@@ -87,7 +87,8 @@ def backprop_warnings(net: Network) -> list[str]:
     last = frozen_depth(net)
     if last == 0:
         return []
-    name = net.layers[last - 1].activation.name
+    act = net.layers[last - 1].activation
+    name = f"{act.label} ({act.name})"  # as the lecture writes it, and as the API names it
     which = "the output layer" if last == net.depth else f"layer {last}"
     layers = "every layer" if last == net.depth else (
         "layer 1" if last == 1 else f"layers 1 to {last}")

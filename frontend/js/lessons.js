@@ -51,9 +51,9 @@ export const LESSONS = [
   {
     id: "perceptron-and",
     title: "The perceptron learns AND",
-    teaser: "W ← W + η e xᵀ, one sample at a time",
-    text: "Start from zero weights and apply W ← W + η e xᵀ, b ← b + η e one sample at a time: "
-      + "only a wrong answer (e ≠ 0) moves the line. Press “Next sample” a few times, then “Run the "
+    teaser: "W¹ = W¹ + η(y − ŷ)x, one sample at a time",
+    text: "Start from zero weights and apply W¹ = W¹ + η(y − ŷ)x, b¹ = b¹ + η(y − ŷ) one sample at a time: "
+      + "only a wrong answer (y ≠ ŷ) moves the line. Press “Next sample” a few times, then “Run the "
       + "rule”: after a whole epoch without an error it has converged, because AND is linearly separable.",
     tab: "perceptron",
     config: { dataset: "and", features: ["x1", "x2"], hidden: [], activations: ["hardlim"],

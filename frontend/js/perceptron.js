@@ -1,6 +1,6 @@
 // The perceptron learning rule, one sample at a time (the API's forward, backward and update
 // on a single-layer hard-limit network): the sample highlighted on a plot of the data, e = y − ŷ,
-// the update W ← W + η e xᵀ, b ← b + η e written out with the numbers, the boundary line
+// the update W¹ = W¹ + η (y − ŷ) x, b¹ = b¹ + η (y − ŷ) written out with the numbers, the boundary line
 // moving (the old one dashed), the errors of every epoch, and the server's verdict at the end of
 // a run: converged, or no line separates the data.
 import * as M from "./mathml.js";
@@ -31,11 +31,12 @@ export class PerceptronView {
     this.host.replaceChildren();
     this.host.classList.add("perceptron");
     this.host.setAttribute("data-testid", "perceptron");
+    const error = () => M.paren(M.bf("y"), M.minus(), M.hat(M.bf("y")));
     this.intro = el("p", { class: "teach-intro" },
-      "The perceptron learning rule changes the weights only when a sample is misclassified: ",
-      M.math(M.row(M.bf("W"), M.mo("←"), M.bf("W"), M.plus(), M.mi("η"), M.mi("e"), M.T(M.bf("x")), M.mo(","),
-        M.space(0.6), M.mi("b"), M.mo("←"), M.mi("b"), M.plus(), M.mi("η"), M.mi("e"), M.mo(","), M.space(0.6),
-        M.mi("e"), M.eq(), M.mi("y"), M.minus(), M.hat(M.mi("y"))), { display: "inline" }), ".");
+      "The perceptron learning rule, for each sample (the lecture's equations 6 and 7): ",
+      M.math(M.row(M.sym("W", 1), M.eq(), M.sym("W", 1), M.plus(), M.mi("η"), error(), M.bf("x"), M.mo(","),
+        M.space(0.6), M.sym("b", 1), M.eq(), M.sym("b", 1), M.plus(), M.mi("η"), error()), { display: "inline" }),
+      ", with x the sample as a row (a⁰ = xᵀ). The weights change only when the sample is misclassified.");
     this.notice = el("div", { class: "teach-notice", hidden: true });
 
     const bar = el("div", { class: "pc-buttons" });
@@ -309,14 +310,18 @@ export class PerceptronView {
     };
     const res = (node) => { const r = M.row(node); r.setAttribute("class", "result"); return r; };
     const col = (v) => M.column(v);
-    add("n", one ? M.mi("n") : M.bf("n"), [
-      M.row(M.bf("W"), M.bf("x"), M.plus(), one ? M.mi("b") : M.bf("b")),
+    // The lecture's names: a single neuron's weights are a row w¹, its n¹, b¹ and ŷ numbers.
+    const w1 = () => M.sym(one ? "w" : "W", 1);
+    const b1 = () => M.sym("b", 1, { scalar: one });
+    add("n", M.sym("n", 1, { scalar: one }), [
+      M.row(w1(), M.sym("a", 0), M.plus(), b1()),
       M.row(M.matrix(W), col(s.a0), ...(one ? M.signed(s.before.b[0]) : [M.plus(), col(s.before.b)])),
       res(col(s.n)),
     ], M.plain(s.n));
-    const act = this.session.state?.layers?.[0]?.activation ?? "hardlim";
+    const name = this.session.state?.layers?.[0]?.activation ?? "hardlim";
+    const act = this.session.catalog?.activations.find((a) => a.name === name)?.label ?? name;
     add("yhat", one ? M.hat(M.mi("y")) : M.hat(M.bf("y")), [
-      M.row(M.up(act), M.paren(one ? M.mi("n") : M.bf("n"))),
+      M.row(M.up(act), M.paren(M.sym("n", 1, { scalar: one }))),
       M.row(M.up(act), M.paren(col(s.n))),
       res(col(s.yhat)),
     ], M.plain(s.yhat));
@@ -328,16 +333,16 @@ export class PerceptronView {
     eWrap.append(el("span", { class: `pc-tag ${wrong ? "wrong" : "right"}`,
       text: wrong ? "misclassified: the line moves" : "right: nothing changes" }));
     const eNode = () => (one ? M.num(s.e[0], { paren: true }) : col(s.e));
-    add("W", M.bf("W"), [
-      M.row(M.bf("W"), M.plus(), M.mi("η"), M.mi("e"), M.T(M.bf("x"))),
+    add("W", w1(), [
+      M.row(w1(), M.plus(), M.mi("η"), M.paren(M.mi("y"), M.minus(), M.hat(M.mi("y"))), M.bf("x")),
       M.row(M.matrix(W), M.plus(), M.num(s.eta), M.times(), eNode(), M.times(), M.rowVector(s.a0, { scalar: true })),
       res(M.matrix(s.after.W, { scalar: false })),
-    ], M.plain(s.after.W), { rel: "←" });
-    add("b", one ? M.mi("b") : M.bf("b"), [
-      M.row(M.mi("b"), M.plus(), M.mi("η"), M.mi("e")),
+    ], M.plain(s.after.W));
+    add("b", b1(), [
+      M.row(b1(), M.plus(), M.mi("η"), M.paren(M.mi("y"), M.minus(), M.hat(M.mi("y")))),
       M.row(col(s.before.b), M.plus(), M.num(s.eta), M.times(), eNode()),
       res(col(s.after.b)),
-    ], M.plain(s.after.b), { rel: "←" });
+    ], M.plain(s.after.b));
     this.refitEquations();
   }
 

@@ -46,8 +46,16 @@ export function plain(v, digits = 4) {
 // -- atoms -----------------------------------------------------------------------------------
 
 export const mi = (t, attrs = {}) => h("mi", attrs, t);
-/** An upright bold symbol (a vector or matrix of the lecture): W, b, n, a, s, x, y, F. */
-export const bf = (t) => h("mi", { mathvariant: "normal", class: "bf" }, t);
+/** An upright bold symbol (a vector or matrix of the lecture): W, b, n, a, s, x, y, F, as the
+ * Unicode mathematical bold letters (𝐖), which the math font draws bold and upright. */
+export const bf = (t) => h("mi", { class: "bf" }, [...t].map(boldLetter).join(""));
+
+function boldLetter(c) {
+  const code = c.codePointAt(0);
+  if (code >= 65 && code <= 90) return String.fromCodePoint(0x1d400 + code - 65);
+  if (code >= 97 && code <= 122) return String.fromCodePoint(0x1d41a + code - 97);
+  return c;
+}
 export const up = (t) => h("mi", { mathvariant: "normal" }, t);
 export const mo = (t, attrs = {}) => h("mo", attrs, t);
 export const mtext = (t) => h("mtext", {}, t);

@@ -90,7 +90,7 @@ def backprop_warnings(net: Network) -> list[str]:
     act = net.layers[last - 1].activation
     name = f"{act.label} ({act.name})"  # as the lecture writes it, and as the API names it
     which = "the output layer" if last == net.depth else f"layer {last}"
-    layers = "every layer" if last == net.depth else (
+    layers = "any of its layers" if last == net.depth else (
         "layer 1" if last == 1 else f"layers 1 to {last}")
     return [
         f"{which.capitalize()} uses {name}, whose derivative is 0 everywhere: backpropagation "

@@ -55,3 +55,8 @@ export function datasetLabel(name, catalog) {
   const dataset = catalog?.datasets.find((d) => d.name === name);
   return isFixedPoints(dataset) ? name.toUpperCase() : name.charAt(0).toUpperCase() + name.slice(1);
 }
+
+/** An activation by the lecture's name for it (HardLimit, ReLU…), from the catalog's labels. */
+export function activationLabel(name, catalog) {
+  return catalog?.activations.find((a) => a.name === name)?.label ?? name;
+}

@@ -7,6 +7,7 @@ import * as M from "./mathml.js";
 import { pointColors } from "./colors.js";
 import { featureFunction } from "./features.js";
 import { el } from "./dom.js";
+import { activationLabel } from "./catalog.js";
 import { clipped, drawAxes, drawPlaneAxes, drawScatter, planeScales, pointRadius, scale, startDrawing } from "./plot.js";
 
 const ERR_COLOR = "#b3261e";
@@ -319,7 +320,7 @@ export class PerceptronView {
       res(col(s.n)),
     ], M.plain(s.n));
     const name = this.session.state?.layers?.[0]?.activation ?? "hardlim";
-    const act = this.session.catalog?.activations.find((a) => a.name === name)?.label ?? name;
+    const act = activationLabel(name, this.session.catalog);
     add("yhat", one ? M.hat(M.mi("y")) : M.hat(M.bf("y")), [
       M.row(M.up(act), M.paren(M.sym("n", 1, { scalar: one }))),
       M.row(M.up(act), M.paren(col(s.n))),

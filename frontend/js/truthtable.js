@@ -6,7 +6,7 @@
 import * as M from "./mathml.js";
 import { featureFunction } from "./features.js";
 import { el } from "./dom.js";
-import { isFixedPoints } from "./catalog.js";
+import { activationLabel, isFixedPoints } from "./catalog.js";
 
 const MAX_ROWS = 16;
 const THROTTLE_MS = 200;
@@ -128,8 +128,9 @@ export class TruthTable {
         terms.push(M.row(...coef, M.sub(M.mi("x"), j + 1)));
       });
       terms.push(L.b[0] < 0 ? M.minus() : M.plus(), M.num(Math.abs(L.b[0])));
-      this.formula.append(M.math(M.row(M.hat(M.mi("y")), M.eq(), M.up(L.activation), M.paren(M.mi("n")), M.mo(","), M.space(0.8),
-        M.mi("n"), M.eq(), M.bf("W"), M.bf("x"), M.plus(), M.mi("b"), M.eq(), ...terms), { display: "block" }));
+      this.formula.append(M.math(M.row(M.hat(M.mi("y")), M.eq(), M.up(activationLabel(L.activation, this.session.catalog)),
+        M.paren(M.sym("n", 1, { scalar: true })), M.mo(","), M.space(0.8), M.sym("n", 1, { scalar: true }), M.eq(),
+        M.sym("w", 1), M.sym("a", 0), M.plus(), M.sym("b", 1, { scalar: true }), M.eq(), ...terms), { display: "block" }));
     }
     // A small multi-layer network: each layer's formula with its weights, as the lecture designs it.
     if (!single && showHidden && st.outputs === 1) {
@@ -137,10 +138,9 @@ export class TruthTable {
       st.layers.forEach((layer, k) => {
         const last = k === st.layers.length - 1;
         const one = layer.b.length === 1;
-        const lhs = last ? M.hat(M.mi("y")) : M.sup(M.bf("a"), k + 1);
-        const input = k === 0 ? M.bf("x") : M.sup(M.bf("a"), k);
-        rowsOf.push(M.math(M.row(lhs, M.eq(), M.up(layer.activation), M.paren(
-          M.matrix(layer.W, { scalar: false }), input,
+        const lhs = last ? M.hat(M.mi("y")) : M.sym("a", k + 1);
+        rowsOf.push(M.math(M.row(lhs, M.eq(), M.up(activationLabel(layer.activation, this.session.catalog)), M.paren(
+          M.matrix(layer.W, { scalar: false }), M.sym("a", k),
           ...(one ? [layer.b[0] < 0 ? M.minus() : M.plus(), M.num(Math.abs(layer.b[0]))] : [M.plus(), M.column(layer.b)]))),
         { display: "block" }));
       });

@@ -84,7 +84,7 @@ def test_hardlim_backprop_is_allowed_with_a_warning_and_training_says_why(make):
     assert net.answer["warnings"] and "derivative is 0" in net.answer["warnings"][0]
     assert net.get()["warnings"] == net.answer["warnings"]
     r = net.client.post(net.url + "/step", json={"epochs": 1}, headers=net.headers)
-    assert r.status_code == 409 and "cannot train every layer" in r.json()["detail"]
+    assert r.status_code == 409 and "cannot train any of its layers" in r.json()["detail"]
     r = net.client.post(net.url + "/train", json={"epochs": 5}, headers=net.headers)
     assert r.status_code == 409
 

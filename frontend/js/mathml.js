@@ -43,6 +43,12 @@ export function plain(v, digits = 4) {
   return r === 0 ? 0 : r;
 }
 
+/** A layer's values for a data attribute: a single value as a number, else the rounded list. */
+export function flat(values) {
+  const p = plain(values);
+  return p.length === 1 ? p[0] : p;
+}
+
 // -- atoms -----------------------------------------------------------------------------------
 
 export const mi = (t, attrs = {}) => h("mi", attrs, t);
@@ -78,6 +84,12 @@ export function num(v, { paren: p = false } = {}) {
 /** "+ v" or "− |v|" after another term: a plain sum as one writes it. */
 export function signed(v) {
   return v < 0 ? [minus(), num(-v)] : [plus(), num(v)];
+}
+/** A result marked for the reader (bold blue). */
+export function result(node) {
+  const r = row(node);
+  r.setAttribute("class", "result");
+  return r;
 }
 export const T = (base) => h("msup", {}, base, up("T"));
 export const eq = () => mo("=");

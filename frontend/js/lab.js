@@ -211,7 +211,11 @@ export class BackpropLab {
     const size = batchMode === "batch" ? (data?.train?.x.length ?? "all")
       : batchMode === "minibatch" ? st?.spec?.batch?.size : 1;
     options.push(["batch", `The next batch (${batchMode === "stochastic" ? "1 sample" : `${size} samples`})`]);
-    const current = this.sample.kind;
+    let current = this.sample.kind;
+    if (this.session.readOnly) { // what the owner sends through, never chosen here
+      options.splice(0, options.length, ["owner", "The owner's input"]);
+      current = "owner";
+    }
     this.sampleMode.replaceChildren(...options.map(([v, t]) => el("option", { value: v, text: t })));
     this.sampleMode.value = current;
     const f = (v) => M.fmt(v, 3);

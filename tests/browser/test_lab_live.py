@@ -45,6 +45,8 @@ def test_a_watcher_sees_the_teachers_lab_step_by_step(playground, page, browser,
         lab_step(page, "forward")
         follower.wait_for_selector("[data-testid=lab][data-phase=forward]", timeout=10_000)
         assert follower.locator("[data-testid=lab-sample]").inner_text() == "x = (1, 1), y = 0"
+        mode = follower.locator("[data-testid=lab-sample-mode]")
+        assert mode.is_disabled() and "owner" in mode.locator("option:checked").inner_text()
         assert value(follower, "lab-a0") == [1, 1]
         assert value(follower, "lab-n1") == [2, 2]
         assert value(follower, "lab-a1") == [2, 2]

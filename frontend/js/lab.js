@@ -251,7 +251,7 @@ export class BackpropLab {
     this.sampleNext.hidden = !arrows;
     const locked = this.phase === "forward" || this.phase === "backward";
     this.sampleMode.disabled = locked || !!this.session.readOnly;
-    if (locked && this.sample.kind !== "batch") { this.samplePrev.hidden = true; this.sampleNext.hidden = true; }
+    if (locked && this.sample.kind !== "batch" && !this.watched) { this.samplePrev.hidden = true; this.sampleNext.hidden = true; }
   }
 
   forwardBody() {
@@ -490,6 +490,11 @@ export class BackpropLab {
     this.render();
     this.showSample();
     this.sync();
+    if (!this.host.offsetParent) { // the lab is not on screen: no walk over the graph
+      this.animation = null;
+      this.host.dataset.phase = step;
+      return;
+    }
     this.host.dataset.phase = `${step}-running`;
     this.animate(step).then(() => {
       if (this.phase === step) this.host.dataset.phase = step;

@@ -129,3 +129,51 @@ def test_the_why_view_goes_down_every_layer_of_a_deeper_network(playground, page
     assert len(jac) == 1 and len(jac[0]) == 2
     grad = value(page, "lab-why-grad2")  # s² (a¹)ᵀ: 2 x 3
     assert len(grad) == 2 and len(grad[0]) == 3
+
+
+def test_a_watcher_walks_the_owners_batch_and_one_who_comes_late_still_gets_the_update(
+        playground, page, browser):
+    playground.open("#dataset=xor&hidden=2&act=tanh,sigmoid&lr=0.5&batch=batch")
+    playground.wait_network("s.state.spec.batch.mode === 'batch'")
+    open_lab(page)
+    page.select_option("[data-testid=lab-sample-mode]", "batch")
+    link = playground.js("() => window.playground.watchLink()")
+    early = browser.new_context(viewport=SMALL).new_page()
+    errors = errors_of(early)
+    late = None
+    try:
+        early.goto(link)
+        early.wait_for_function(settled("s.readOnly"), timeout=15_000)
+        open_lab(early)
+        lab_step(page, "forward")
+        early.wait_for_selector("[data-testid=lab][data-phase=forward]", timeout=10_000)
+        assert early.locator("[data-testid=lab-sample]").inner_text().startswith("sample 1 of 4, #")
+        assert value(early, "lab-n1") == value(page, "lab-n1")
+        early.click("[aria-label='Next sample']")
+        page.click("[aria-label='Next sample']")
+        assert early.locator("[data-testid=lab-sample]").inner_text().startswith("sample 2 of 4, #")
+        assert value(early, "lab-yhat") == value(page, "lab-yhat")
+
+        # One who opens the link in the middle of the batch sees the rest of it.
+        late = browser.new_context(viewport=SMALL).new_page()
+        late_errors = errors_of(late)
+        late.goto(link)
+        late.wait_for_function(settled("s.readOnly && s.state.next_step === 'backward'"),
+                               timeout=15_000)
+        open_lab(late)
+        lab_step(page, "backward")
+        late.wait_for_selector("[data-testid=lab][data-phase=backward]", timeout=10_000)
+        assert value(early, "lab-s1") == value(page, "lab-s1")  # both on sample 2
+        early.click("[aria-label='Previous sample']")  # the late one starts at sample 1
+        assert value(late, "lab-s1") == value(early, "lab-s1")
+        lab_step(page, "update")
+        for watcher in (early, late):
+            watcher.wait_for_selector("[data-testid=lab][data-phase=update]", timeout=10_000)
+            for k in (1, 2):
+                assert value(watcher, f"lab-W{k}") == value(page, f"lab-W{k}")
+                assert value(watcher, f"lab-b{k}") == value(page, f"lab-b{k}")
+        assert errors == [] and late_errors == []
+    finally:
+        early.context.close()
+        if late:
+            late.context.close()

@@ -277,14 +277,13 @@ export class BackpropLab {
         : training ? "Training in the background: pause it first (the server takes no steps during a run)."
           : st.spec?.rule === "perceptron" ? "This network uses the perceptron rule: see the Perceptron tab, or choose the rule Backprop."
             : null;
+    const watching = !!st && this.session.readOnly; // the owner's steps come by the stream
     for (const step of STEPS) {
       const b = this.buttons[step];
-      b.disabled = !!reason || this.busy || step !== next;
+      b.disabled = !!reason || watching || this.busy || step !== next;
       b.classList.toggle("primary", !reason && step === next);
       b.title = step === next ? "" : `Next comes ${next}: forward, backward and update go in that order.`;
     }
-    const watching = st && this.session.readOnly;
-    for (const step of STEPS) if (watching) this.buttons[step].disabled = true;
     if (reason) this.say(reason, "warn");
     else if (watching) {
       this.say("You are watching someone else's network: their steps show here as they take them "
@@ -317,7 +316,7 @@ export class BackpropLab {
     try {
       if (step === "forward") {
         const state = await this.api.get(id);
-        this.before = state.layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b], activation: l.activation }));
+        this.before = weightsOf(state.layers);
         this.eta = state.spec.learning_rate;
         this.seenIteration = state.iteration;
         this.reg = state.spec.regularization || { kind: "none", rate: 0 };
@@ -462,9 +461,8 @@ export class BackpropLab {
     const st = this.session.state;
     if (!this.session.readOnly || !st || !STEPS.includes(step)) return;
     if (this.session.id !== this.networkId) this.reset();
-    const copy = (layers) => layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b], activation: l.activation }));
     if (step === "forward") {
-      this.before = copy(st.layers); // a forward changes no weight: the state holds the ones it used
+      this.before = weightsOf(st.layers); // a forward changes no weight: the state holds the ones it used
       this.fw = answer;
       this.bw = null;
       this.up = null;
@@ -768,5 +766,7 @@ export class BackpropLab {
   }
 }
 
+/** A copy of the layers' weights, biases and activations (what the steps are shown against). */
+const weightsOf = (layers) => layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b], activation: l.activation }));
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 

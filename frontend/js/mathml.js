@@ -65,9 +65,9 @@ export const subsup = (base, s, p) => h("msubsup", {}, base,
 export const hat = (base) => h("mover", { accent: true }, base, mo("^"));
 export const dot = (base) => h("mover", { accent: true }, base, mo("˙"));
 export const frac = (a, b) => h("mfrac", {}, a, b);
-/** Parentheses: stretched around a matrix, plain around symbols (as the lecture sets them). */
+/** Parentheses: stretched around a matrix or a fraction, plain around symbols (as the lecture sets them). */
 export function paren(...kids) {
-  const tall = kids.flat().some((k) => k?.querySelector?.("mtable") || k?.localName === "mtable");
+  const tall = kids.flat().some((k) => k?.querySelector?.("mtable, mfrac") || ["mtable", "mfrac"].includes(k?.localName));
   const a = tall ? {} : { stretchy: "false" };
   return row(mo("(", a), ...kids, mo(")", a));
 }

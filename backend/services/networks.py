@@ -124,6 +124,7 @@ class Entry:
     lock: threading.RLock = field(default_factory=threading.RLock)
     last_used: float = field(default_factory=time.monotonic)
     held: int = 0  # bytes in memory when last counted (services.networks.held_bytes)
+    samples: dict | None = None  # those of the batch begun step by step (views.samples)
 
     @property
     def status(self) -> str:

@@ -12,6 +12,7 @@ from backend.core.experiment import Experiment
 from backend.core.training import Diverged
 from backend.services import views
 from backend.services.errors import Conflict
+from backend.services.jsontext import dumps
 from backend.services.networks import Entry, NetworkService, require_idle, snapshot
 from backend.settings import Settings
 
@@ -23,35 +24,47 @@ class StepService:
         self.settings = settings
         self.stopping = stopping  # set when the server shuts down: long steps end early
 
-    def forward(self, entry: Entry, x: np.ndarray | None, y: np.ndarray | None) -> dict:
+    def forward(self, entry: Entry, x: np.ndarray | None, y: np.ndarray | None) -> str:
         """Step 1 on the next batch of the batch mode, or on the points ``x`` (targets ``y``
         optional: without them there is nothing to send back)."""
         def step(exp: Experiment) -> dict:
-            require_idle(entry)
             t = exp.trainer
             p = t.forward(None if x is None else exp.inputs(x), y)
-            return views.forward(p, t.pending_y if y is None else y, t.pending_batch)
+            targets = t.pending_y if y is None else y
+            entry.samples = views.samples(exp, x, targets, t.pending_batch)
+            return views.forward(p, targets, t.pending_batch)
 
-        return self.networks.change(entry, step)
+        return self._teach(entry, "forward", step)
 
-    def backward(self, entry: Entry) -> dict:
+    def backward(self, entry: Entry) -> str:
         """Step 2: the loss and every layer's sensitivities (perceptron: the error e)."""
         def step(exp: Experiment) -> dict:
-            require_idle(entry)
             t = exp.trainer
             p, loss = t.backward()
             return views.backward(p, loss, t.config.rule, t.batch_errors)
 
-        return self.networks.change(entry, step)
+        return self._teach(entry, "backward", step)
 
-    def update(self, entry: Entry) -> dict:
+    def update(self, entry: Entry) -> str:
         """Step 3: the new W, b and the change dW, db of every layer."""
         def step(exp: Experiment) -> dict:
-            require_idle(entry)
             dW, db = exp.trainer.update()
             return views.update(exp, dW, db)
 
-        return self.networks.change(entry, step)
+        return self._teach(entry, "update", step)
+
+    def _teach(self, entry: Entry, name: str, step) -> str:
+        """Carry out a teaching step; its answer as JSON text. The same text goes to every
+        viewer after the step's snapshot, as a ``lab`` event with the step's name and samples,
+        so that a class sees the numbers its teacher's lab shows."""
+        def teach(exp: Experiment) -> tuple[str, dict | None]:
+            require_idle(entry)
+            return dumps(step(exp)), entry.samples
+
+        answer, samples = self.networks.change(entry, teach)
+        if entry.channel.viewers:
+            entry.channel.publish("lab", views.lab(name, samples, answer))
+        return answer
 
     def iterations(self, entry: Entry, iterations: int, epochs: int,
                    gone: threading.Event) -> dict:

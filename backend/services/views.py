@@ -169,6 +169,20 @@ def update(exp: Experiment, dW: list, db: list) -> dict:
     }
 
 
+def samples(exp: Experiment, x: np.ndarray | None, y, indices) -> dict:
+    """The samples a teaching step works on: their points of the input plane (``x``, sent with
+    the call, or the training samples ``indices``), targets ``y`` (null for a look)."""
+    points = x if indices is None else exp.data.dataset.x[exp.data.train[indices]]
+    return {"x": array(points), "y": None if y is None else array(y),
+            "indices": None if indices is None else indices.tolist()}
+
+
+def lab(step: str, samples: dict, answer: str) -> str:
+    """The stream's ``lab`` event: the step's name, its samples, and its answer as the route
+    sent it (the JSON text itself, not encoded again)."""
+    return f'{{"step":{dumps(step)},"sample":{dumps(samples)},"answer":{answer}}}'
+
+
 def predict(exp: Experiment, x: np.ndarray) -> dict:
     yhat, classes = exp.predict(x)
     return {"y": array(yhat), "classes": None if classes is None else classes.tolist()}

@@ -2,10 +2,12 @@
 // /forward, /backward and /update, each shown as the lecture writes it: the equation in
 // symbols, then this network's numbers put in, then the result, for every layer. The graph
 // highlights the layer being computed and carries the values (n and a, then s, then the change
-// of every weight).
+// of every weight). "Why?" opens the chain rule behind the backward pass, with the same numbers.
+// A watcher's lab (a shared link, read only) shows the owner's steps as the stream brings them.
 import * as M from "./mathml.js";
 import { ApiError } from "./api.js";
 import { el } from "./dom.js";
+import { writeDerivation } from "./derivation.js";
 
 const STEP_MS = 420; // the pause between two layers while a pass is shown
 const ACT = { hardlim: "hardlim", hardlims: "hardlims", relu: "ReLU", linear: "Linear",
@@ -42,6 +44,7 @@ export class BackpropLab {
     this.bw = null;
     this.up = null;
     this.before = null;
+    this.watched = null; // the owner's samples, in a watcher's lab
     this.phase = "idle"; // idle | forward | backward | update (the last step shown)
     this.message = null;
     this.host.classList.remove("stale");
@@ -111,6 +114,17 @@ export class BackpropLab {
       this.sections[step] = { section, general, lines };
       body.append(section);
     });
+    this.whyOpen = false;
+    this.whyToggle = el("button", { class: "link-btn lab-why-toggle", type: "button", "aria-expanded": "false",
+      "data-testid": "lab-why-toggle", text: "Why? The chain rule behind these lines, with their numbers" });
+    this.whyLines = el("div", { class: "lab-lines lab-why", "data-testid": "lab-why", hidden: true });
+    this.whyToggle.addEventListener("click", () => {
+      this.whyOpen = !this.whyOpen;
+      this.whyToggle.setAttribute("aria-expanded", String(this.whyOpen));
+      this.whyLines.hidden = !this.whyOpen;
+      this.render();
+    });
+    this.sections.backward.section.append(this.whyToggle, this.whyLines);
     this.bar = el("div", { class: "lab-bar" }, pick, bar, el("div", { class: "lab-status-row" }, this.status, full));
     this.host.append(this.intro, this.bar, body);
     new ResizeObserver(() => {
@@ -164,7 +178,7 @@ export class BackpropLab {
   }
 
   moveSample(delta) {
-    if (this.sample.kind === "batch" && this.fw) {
+    if ((this.sample.kind === "batch" || this.watched) && this.fw) {
       const m = this.fw.x.length;
       this.shown = (this.shown + delta + m) % m;
       this.render();
@@ -197,13 +211,25 @@ export class BackpropLab {
     const size = batchMode === "batch" ? (data?.train?.x.length ?? "all")
       : batchMode === "minibatch" ? st?.spec?.batch?.size : 1;
     options.push(["batch", `The next batch (${batchMode === "stochastic" ? "1 sample" : `${size} samples`})`]);
-    const current = this.sample.kind;
+    let current = this.sample.kind;
+    if (this.session.readOnly) { // what the owner sends through, never chosen here
+      options.splice(0, options.length, ["owner", "The owner's input"]);
+      current = "owner";
+    }
     this.sampleMode.replaceChildren(...options.map(([v, t]) => el("option", { value: v, text: t })));
     this.sampleMode.value = current;
     const f = (v) => M.fmt(v, 3);
     let text = "";
     let arrows = false;
-    if (this.sample.kind === "given") {
+    if (this.watched) {
+      const w = this.watched;
+      const i = Math.min(this.shown, w.x.length - 1);
+      const which = w.x.length > 1 ? `sample ${i + 1} of ${w.x.length}` : "";
+      const index = w.indices ? `#${w.indices[i] + 1}` : "";
+      text = `${[which, index].filter(Boolean).join(", ")}${which || index ? ": " : ""}`
+        + `x = (${w.x[i].map(f).join(", ")})${w.y ? `, y = ${w.y[i].map(f).join(", ")}` : ""}`;
+      arrows = w.x.length > 1;
+    } else if (this.sample.kind === "given") {
       text = `x = (${this.sample.x.map(f).join(", ")}), y = ${this.sample.y.map(f).join(", ")}`;
     } else if (this.sample.kind === "train") {
       const n = data?.train?.x.length ?? 0;
@@ -224,8 +250,8 @@ export class BackpropLab {
     this.samplePrev.hidden = !arrows;
     this.sampleNext.hidden = !arrows;
     const locked = this.phase === "forward" || this.phase === "backward";
-    this.sampleMode.disabled = locked;
-    if (locked && this.sample.kind !== "batch") { this.samplePrev.hidden = true; this.sampleNext.hidden = true; }
+    this.sampleMode.disabled = locked || !!this.session.readOnly;
+    if (locked && this.sample.kind !== "batch" && !this.watched) { this.samplePrev.hidden = true; this.sampleNext.hidden = true; }
   }
 
   forwardBody() {
@@ -247,18 +273,22 @@ export class BackpropLab {
     const next = st?.next_step ?? "forward";
     const training = st?.status === "training" || st?.status === "queued";
     const reason = !st ? "No network yet."
-      : this.session.readOnly ? "You are watching someone else's network: fork it to step it yourself."
+      : this.session.readOnly ? null
         : training ? "Training in the background: pause it first (the server takes no steps during a run)."
           : st.spec?.rule === "perceptron" ? "This network uses the perceptron rule: see the Perceptron tab, or choose the rule Backprop."
             : null;
+    const watching = !!st && this.session.readOnly; // the owner's steps come by the stream
     for (const step of STEPS) {
       const b = this.buttons[step];
-      b.disabled = !!reason || this.busy || step !== next;
+      b.disabled = !!reason || watching || this.busy || step !== next;
       b.classList.toggle("primary", !reason && step === next);
       b.title = step === next ? "" : `Next comes ${next}: forward, backward and update go in that order.`;
     }
     if (reason) this.say(reason, "warn");
-    else if (!this.busy && !this.message) this.say(this.hint(next));
+    else if (watching) {
+      this.say("You are watching someone else's network: their steps show here as they take them "
+        + "(fork it to step it yourself).");
+    } else if (!this.busy && !this.message) this.say(this.hint(next));
     this.host.dataset.next = next;
   }
 
@@ -286,7 +316,7 @@ export class BackpropLab {
     try {
       if (step === "forward") {
         const state = await this.api.get(id);
-        this.before = state.layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b], activation: l.activation }));
+        this.before = weightsOf(state.layers);
         this.eta = state.spec.learning_rate;
         this.seenIteration = state.iteration;
         this.reg = state.spec.regularization || { kind: "none", rate: 0 };
@@ -338,6 +368,8 @@ export class BackpropLab {
     const marks = this.ctx.marks;
     const quick = reduceMotion() || this.instant;
     const lines = this.sections[step].lines;
+    const mine = {};
+    this.animation = mine; // a newer step (from the stream) cuts this one short
     this.reveal(step);
     lines.querySelectorAll(".eqn").forEach((e) => e.classList.add("waiting"));
     for (let i = 0; i < order.length; i++) {
@@ -349,6 +381,7 @@ export class BackpropLab {
         e.classList.add("live");
       });
       if (!quick) await sleep(STEP_MS);
+      if (this.animation !== mine) return;
       lines.querySelectorAll(".eqn.live").forEach((e) => e.classList.remove("live"));
     }
     lines.querySelectorAll(".eqn").forEach((e) => e.classList.remove("waiting"));
@@ -423,6 +456,49 @@ export class BackpropLab {
     if (!this.busy) this.sync();
   }
 
+  /** A step the owner took (a `lab` event of the stream): a watcher's lab shows its numbers. */
+  onLab({ step, sample, answer }) {
+    const st = this.session.state;
+    if (!this.session.readOnly || !st || !STEPS.includes(step)) return;
+    if (this.session.id !== this.networkId) this.reset();
+    if (step === "forward") {
+      this.before = weightsOf(st.layers); // a forward changes no weight: the state holds the ones it used
+      this.fw = answer;
+      this.bw = null;
+      this.up = null;
+      this.shown = 0;
+    } else if (step === "backward") {
+      this.bw = answer;
+      this.up = null;
+    } else {
+      this.up = answer;
+      this.seenIteration = answer.iteration;
+      // Joined in the middle of a batch: the weights before are the new ones less the change.
+      this.before ??= answer.layers.map((l, k) => ({ W: l.W.map((r, i) => r.map((w, j) => w - l.dW[i][j])),
+        b: l.b.map((v, i) => v - l.db[i]), activation: st.layers[k]?.activation }));
+    }
+    if (step === "forward" || !this.eta) {
+      this.eta = st.spec?.learning_rate;
+      this.reg = st.spec?.regularization || { kind: "none", rate: 0 };
+    }
+    this.watched = sample;
+    this.phase = step;
+    this.message = null;
+    this.host.classList.remove("stale");
+    this.render();
+    this.showSample();
+    this.sync();
+    if (!this.host.offsetParent) { // the lab is not on screen: no walk over the graph
+      this.animation = null;
+      this.host.dataset.phase = step;
+      return;
+    }
+    this.host.dataset.phase = `${step}-running`;
+    this.animate(step).then(() => {
+      if (this.phase === step) this.host.dataset.phase = step;
+    });
+  }
+
   onData() {
     this.showSample();
   }
@@ -437,6 +513,7 @@ export class BackpropLab {
     if (this.fw && this.before) this.renderForward();
     if (this.bw) this.renderBackward();
     if (this.up && this.before) this.renderUpdate();
+    this.renderWhy();
     this.fit();
   }
 
@@ -460,7 +537,7 @@ export class BackpropLab {
       });
       wrap.append(more);
     }
-    const kind = target === this.sections.backward.lines ? "backward"
+    const kind = target === this.sections.backward.lines || target === this.whyLines ? "backward"
       : target === this.sections.update.lines ? "update" : "forward";
     wrap.addEventListener("mouseenter", () => this.ctx.marks?.setFocus(typeof layer === "number" ? layer : null, kind));
     wrap.addEventListener("mouseleave", () => this.ctx.marks?.setFocus(null));
@@ -492,7 +569,7 @@ export class BackpropLab {
     if (features.length && (features.length !== 2 || features[0] !== "x1" || features[1] !== "x2")) {
       this.note(t, `The input features (${features.join(", ")}) of the point make a⁰.`, 0);
     }
-    this.line(t, "a0", 0, M.sym("a", 0), [M.bf("x"), M.row(this.vec(a0, "a0"))], { value: flat(a0) });
+    this.line(t, "a0", 0, M.sym("a", 0), [M.bf("x"), M.row(this.vec(a0, "a0"))], { value: M.flat(a0) });
     for (let k = 1; k <= L; k++) {
       const { W, b, activation } = this.before[k - 1];
       const n = fw.layers[k - 1].n[si];
@@ -503,21 +580,21 @@ export class BackpropLab {
         M.row(M.sym("W", k), M.sym("a", k - 1, { scalar: prev.length === 1 }), M.plus(), M.sym("b", k, { scalar: one })),
         M.row(M.matrix(W, this.opts(`n${k}`)), this.vec(prev, `n${k}`),
           ...(one ? M.signed(b[0]) : [M.plus(), this.vec(b, `n${k}`)])),
-        M.row(result(this.vec(n, `n${k}`))),
-      ], { value: flat(n) });
+        M.row(M.result(this.vec(n, `n${k}`))),
+      ], { value: M.flat(n) });
       const last = k === L;
       const lhs = last ? M.row(M.hat(one ? M.mi("y") : M.bf("y")), M.eq(), M.sym("a", k, { scalar: one }))
         : M.sym("a", k, { scalar: one });
       this.line(t, last ? "yhat" : `a${k}`, k, lhs, [
         M.row(M.sym("f", k, { scalar: one }), M.paren(M.sym("n", k, { scalar: one }))),
         M.row(fName(activation), M.paren(this.vec(n, `a${k}`))),
-        M.row(result(this.vec(a, `a${k}`))),
-      ], { value: flat(a) });
+        M.row(M.result(this.vec(a, `a${k}`))),
+      ], { value: M.flat(a) });
     }
     if (fw.y?.[si]) {
       const y = fw.y[si];
       this.line(t, "y", L, y.length === 1 ? M.mi("y") : M.bf("y"), [M.row(this.vec(y, "y"))],
-        { value: flat(y) }).classList.add("target");
+        { value: M.flat(y) }).classList.add("target");
     }
   }
 
@@ -542,7 +619,7 @@ export class BackpropLab {
         one ? M.sup(M.paren(M.mi("y"), M.minus(), M.hat(M.mi("y"))), 2)
           : M.row(M.h("munder", {}, M.mo("∑"), M.mi("i")), M.sup(M.paren(M.sub(M.mi("y"), M.mi("i")), M.minus(), M.sub(M.hat(M.mi("y")), M.mi("i"))), 2)),
         M.row(...numbers),
-        M.row(result(M.num(J))),
+        M.row(M.result(M.num(J))),
       ], { value: M.plain(J) });
       if (m > 1) this.note(t, `The loss of the batch is the mean of J over its ${m} samples: ${M.fmt(this.bw.loss)}.`, L);
     }
@@ -555,8 +632,8 @@ export class BackpropLab {
       const nl = fw.layers[L - 1].n[si];
       this.line(t, `fdot${L}`, L, M.row(M.sup(M.dot(oneL ? M.mi("f") : M.bf("f")), L), M.paren(M.sym("n", L, { scalar: oneL }))), [
         M.row(fPrime(act(L)), M.paren(this.vec(nl, `fdot${L}`))),
-        M.row(result(this.vec(fl, `fdot${L}`))),
-      ], { value: flat(fl) });
+        M.row(M.result(this.vec(fl, `fdot${L}`))),
+      ], { value: M.flat(fl) });
     }
     if (haveForward && fw.y?.[si]) {
       const y = fw.y[si];
@@ -566,10 +643,10 @@ export class BackpropLab {
       const numbers = oneL
         ? M.row(M.mn(-2), M.times(), M.paren(M.num(y[0]), M.minus(), M.num(yhat[0], { paren: true })), M.times(), M.num(fl?.[0] ?? 1, { paren: true }))
         : M.row(M.mn(-2), M.paren(this.vec(y, `s${L}`), M.minus(), this.vec(yhat, `s${L}`)), M.mo("⊙"), this.vec(fl ?? [], `s${L}`));
-      this.line(t, `s${L}`, L, M.sym("s", L, { scalar: oneL }), [symbols, numbers, M.row(result(this.vec(sl, `s${L}`)))],
-        { value: flat(sl) });
+      this.line(t, `s${L}`, L, M.sym("s", L, { scalar: oneL }), [symbols, numbers, M.row(M.result(this.vec(sl, `s${L}`)))],
+        { value: M.flat(sl) });
     } else {
-      this.line(t, `s${L}`, L, M.sym("s", L, { scalar: oneL }), [M.row(result(this.vec(sl, `s${L}`)))], { value: flat(sl) });
+      this.line(t, `s${L}`, L, M.sym("s", L, { scalar: oneL }), [M.row(M.result(this.vec(sl, `s${L}`)))], { value: M.flat(sl) });
     }
     if (act(L) === "hardlim" || act(L) === "hardlims") {
       this.note(t, "The hard limit's derivative is 0: no gradient comes back, so backpropagation cannot train this network.", L);
@@ -584,8 +661,8 @@ export class BackpropLab {
       if (fk) {
         this.line(t, `fdot${k}`, k, M.row(M.sup(M.dot(M.bf("F")), k), M.paren(M.sym("n", k, { scalar: one }))), [
           ...(nk ? [M.row(M.mi("diag"), M.paren(fPrime(act(k)), M.paren(this.vec(nk, `fdot${k}`))))] : []),
-          M.row(result(M.diagonal(fk, this.opts(`fdot${k}`)))),
-        ], { value: flat(fk) });
+          M.row(M.result(M.diagonal(fk, this.opts(`fdot${k}`)))),
+        ], { value: M.flat(fk) });
       }
       const Wn = this.before?.[k]?.W;
       const steps = [M.row(M.sup(M.dot(M.bf("F")), k), M.paren(M.sym("n", k, { scalar: one })),
@@ -596,9 +673,23 @@ export class BackpropLab {
           ? M.row(M.diagonal(fk, this.opts(`s${k}`)), M.matrix(WT, this.opts(`s${k}`)), M.times(), M.num(next[0], { paren: true }))
           : M.row(M.diagonal(fk, this.opts(`s${k}`)), M.matrix(WT, this.opts(`s${k}`)), this.vec(next, `s${k}`)));
       }
-      steps.push(M.row(result(this.vec(sk, `s${k}`))));
-      this.line(t, `s${k}`, k, M.sym("s", k, { scalar: one }), steps, { value: flat(sk) });
+      steps.push(M.row(M.result(this.vec(sk, `s${k}`))));
+      this.line(t, `s${k}`, k, M.sym("s", k, { scalar: one }), steps, { value: M.flat(sk) });
     }
+  }
+
+  renderWhy() {
+    this.whyLines.replaceChildren();
+    if (!this.whyOpen) return;
+    const layers = this.before?.length ?? this.session.state?.layers?.length ?? 0;
+    if (!layers) return;
+    const numbers = this.fw && this.bw && this.before && this.bw.layers[0]?.s
+      ? { before: this.before, fw: this.fw, bw: this.bw, shown: this.shown } : null;
+    writeDerivation({
+      put: (id, layer, lhs, steps, { value = null } = {}) => this.line(this.whyLines, `why-${id}`, layer, lhs, steps, { value }),
+      note: (text, layer) => this.note(this.whyLines, text, layer),
+      opts: (id) => this.opts(id),
+    }, layers, numbers);
   }
 
   renderUpdate() {
@@ -658,7 +749,7 @@ export class BackpropLab {
             : [];
         stepsW.push(M.row(M.matrix(old.W, this.opts(id)), M.minus(), M.num(eta), M.times(), grad, ...regTerm));
       }
-      stepsW.push(M.row(result(M.matrix(u.W, { ...this.opts(`W${k}`), scalar: false }))));
+      stepsW.push(M.row(M.result(M.matrix(u.W, { ...this.opts(`W${k}`), scalar: false }))));
       this.line(t, `W${k}`, k, M.sym("W", k), stepsW, { value: M.plain(u.W), rel: "←" });
 
       const stepsB = [M.row(M.sym("b", k, { scalar: one }), M.minus(), M.mi("η"), sum(M.sym("s", k, { scalar: one })))];
@@ -668,24 +759,14 @@ export class BackpropLab {
         stepsB.push(M.row(this.vec(old.b, id), M.minus(), M.num(eta), M.times(),
           one ? M.num(s[0], { paren: true }) : this.vec(s, id)));
       }
-      stepsB.push(M.row(result(this.vec(u.b, `b${k}`))));
+      stepsB.push(M.row(M.result(this.vec(u.b, `b${k}`))));
       this.line(t, `b${k}`, k, M.sym("b", k, { scalar: one }), stepsB,
-        { value: flat(u.b), rel: "←" });
+        { value: M.flat(u.b), rel: "←" });
     }
   }
 }
 
+/** A copy of the layers' weights, biases and activations (what the steps are shown against). */
+const weightsOf = (layers) => layers.map((l) => ({ W: l.W.map((r) => [...r]), b: [...l.b], activation: l.activation }));
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** A result marked for the reader (bold blue). */
-function result(node) {
-  const r = M.row(node);
-  r.setAttribute("class", "result");
-  return r;
-}
-
-/** A layer's values for a data attribute: a single value as a number, else the rounded list. */
-function flat(values) {
-  const p = M.plain(values);
-  return p.length === 1 ? p[0] : p;
-}

@@ -43,6 +43,12 @@ export function plain(v, digits = 4) {
   return r === 0 ? 0 : r;
 }
 
+/** A layer's values for a data attribute: a single value as a number, else the rounded list. */
+export function flat(values) {
+  const p = plain(values);
+  return p.length === 1 ? p[0] : p;
+}
+
 // -- atoms -----------------------------------------------------------------------------------
 
 export const mi = (t, attrs = {}) => h("mi", attrs, t);
@@ -67,9 +73,9 @@ export const subsup = (base, s, p) => h("msubsup", {}, base,
 export const hat = (base) => h("mover", { accent: true }, base, mo("^"));
 export const dot = (base) => h("mover", { accent: true }, base, mo("˙"));
 export const frac = (a, b) => h("mfrac", {}, a, b);
-/** Parentheses: stretched around a matrix, plain around symbols (as the lecture sets them). */
+/** Parentheses: stretched around a matrix or a fraction, plain around symbols (as the lecture sets them). */
 export function paren(...kids) {
-  const tall = kids.flat().some((k) => k?.querySelector?.("mtable") || k?.localName === "mtable");
+  const tall = kids.flat().some((k) => k?.querySelector?.("mtable, mfrac") || ["mtable", "mfrac"].includes(k?.localName));
   const a = tall ? {} : { stretchy: "false" };
   return row(mo("(", a), ...kids, mo(")", a));
 }
@@ -86,6 +92,12 @@ export function num(v, { paren: p = false } = {}) {
 /** "+ v" or "− |v|" after another term: a plain sum as one writes it. */
 export function signed(v) {
   return v < 0 ? [minus(), num(-v)] : [plus(), num(v)];
+}
+/** A result marked for the reader (bold blue). */
+export function result(node) {
+  const r = row(node);
+  r.setAttribute("class", "result");
+  return r;
 }
 export const T = (base) => h("msup", {}, base, up("T"));
 export const eq = () => mo("=");

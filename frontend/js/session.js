@@ -23,7 +23,8 @@ export const BUILT_IN_PLANE = [[-6, 6], [-6, 6]];
  * history, draft, id, token, readOnly) with (value, snapshot), "change" (keys, snapshot), and
  * news: "grids" (boundary, state), "progress" (frame, state: every frame of the stream),
  * "frame" (frame, state: the latest one, once per animation frame, after the state took it),
- * "done" (result, state, {quiet}), "stream" (status), "error" (err, what),
+ * "done" (result, state, {quiet}), "lab" ({step, sample, answer}, state: a teaching step taken
+ * on the network, from its stream), "stream" (status), "error" (err, what),
  * "notice" (kind, title, text, options; options.cause "draft": it holds while you draw points).
  */
 export class Session extends Store {
@@ -57,6 +58,7 @@ export class Session extends Store {
       onFrame: (f) => this.#frame(f), // the latest, once per animation frame: the state and drawing
       onDone: (r) => this.#done(r),
       onReplaced: (r) => this.#replaced(r),
+      onLab: (step) => this.emit("lab", step, this.state),
       onStatus: (s) => this.emit("stream", s),
     });
     this.on("change", (keys) => {

@@ -6,7 +6,8 @@ export class Follower {
   /**
    * handlers: onSnapshot(state), onProgress(frame) (every frame, for the loss history: cheap),
    * onFrame(frame) (the latest frame, once per animation frame: the drawing), onDone(result),
-   * onReplaced({id, by}) (the owner moved on to network `by`),
+   * onReplaced({id, by}) (the owner moved on to network `by`), onLab({step, sample, answer})
+   * (a teaching step the owner took: its numbers),
    * onStatus("live" | "reconnecting" | "closed").
    */
   constructor(handlers) {
@@ -46,6 +47,11 @@ export class Follower {
       const result = parse(e.data);
       this.flush();
       if (result) this.handlers.onDone?.(result);
+    });
+    source.addEventListener("lab", (e) => {
+      if (this.source !== source) return;
+      const step = parse(e.data);
+      if (step) this.handlers.onLab?.(step);
     });
     source.addEventListener("replaced", (e) => {
       if (this.source !== source) return;

@@ -241,6 +241,7 @@ export class Teaching {
       this.truth.onState(state);
       this.compare.onState(state);
     });
+    session.on("lab", (step) => this.lab.onLab(step));
     session.on("data", (data) => {
       if (!data) return;
       this.lab.onData(data);

@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from backend.api.deps import OwnedEntry, ServicesDep
 from backend.api.schemas import EmptyBody, ForwardBody, StepBody
@@ -14,29 +14,30 @@ from backend.api.schemas import EmptyBody, ForwardBody, StepBody
 router = APIRouter(prefix="/networks/{network_id}", tags=["steps"])
 
 
-@router.post("/forward")
+@router.post("/forward", response_model=dict)
 async def forward(entry: OwnedEntry, services: ServicesDep,
-                  body: ForwardBody | None = None) -> dict:
+                  body: ForwardBody | None = None) -> Response:
     """Step 1 on the next batch of the batch mode (`{}`), or on the points `x` (targets `y`
     optional: without them there is nothing to send back)."""
     x = None if body is None or body.x is None else np.asarray(body.x, dtype=np.float64)
     y = None if body is None or body.y is None else np.asarray(body.y, dtype=np.float64)
     work = services.budgets.forward(entry.experiment, None if x is None else len(x))
-    return await services.gate.run(services.budgets.is_heavy(work), services.steps.forward,
-                                   entry, x, y)
+    return json(await services.gate.run(services.budgets.is_heavy(work),
+                                        services.steps.forward, entry, x, y))
 
 
-@router.post("/backward")
-def backward(entry: OwnedEntry, services: ServicesDep, body: EmptyBody | None = None) -> dict:
+@router.post("/backward", response_model=dict)
+def backward(entry: OwnedEntry, services: ServicesDep,
+             body: EmptyBody | None = None) -> Response:
     """Step 2 for the last forward: the loss and every layer's sensitivities s and fdot
     (perceptron rule: the error e)."""
-    return services.steps.backward(entry)
+    return json(services.steps.backward(entry))
 
 
-@router.post("/update")
-def update(entry: OwnedEntry, services: ServicesDep, body: EmptyBody | None = None) -> dict:
+@router.post("/update", response_model=dict)
+def update(entry: OwnedEntry, services: ServicesDep, body: EmptyBody | None = None) -> Response:
     """Step 3: apply the update; the new W, b and the change dW, db of every layer."""
-    return services.steps.update(entry)
+    return json(services.steps.update(entry))
 
 
 @router.post("/step")
@@ -56,6 +57,11 @@ async def step(body: StepBody, entry: OwnedEntry, services: ServicesDep,
                                        gone)
     finally:
         watcher.cancel()
+
+
+def json(text: str) -> Response:
+    """A step's answer: the JSON text its ``lab`` event carries too."""
+    return Response(text, media_type="application/json")
 
 
 async def _notice_leaving(request: Request, gone: threading.Event) -> None:

@@ -10,7 +10,7 @@ import { el } from "./dom.js";
 import { drawLineChart, drawScatter, planeScales, renderKey } from "./plot.js";
 
 const RES = 56; // boundary grid of each small plot
-const MODES = [
+export const MODES = [
   { mode: "batch", label: "Batch", color: "#1f3a5f", dash: [] },
   { mode: "stochastic", label: "Stochastic", color: "#d55e00", dash: [] },
   { mode: "minibatch", label: "Mini-batch", color: "#009e73", dash: [6, 3] },

@@ -36,6 +36,7 @@ def test_the_worked_examples_surface_and_its_three_paths(playground, page, outpu
     page.locator("[data-testid=surface-plot]").scroll_into_view_if_needed()
     page.screenshot(path=output_dir / "surface-worked-example-1024x768.png")
     page.locator("[data-testid=surface-plot]").screenshot(path=output_dir / "surface-plot.png")
+    page.locator("[data-testid=surface-notes]").screenshot(path=output_dir / "surface-notes.png")
 
     # A weight and a bias of the hidden layer: drawn again, the network left as it was.
     page.select_option("[data-testid=surface-param-1]", "0,W,1,0")

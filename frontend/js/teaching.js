@@ -266,6 +266,7 @@ export class Teaching {
       }
       this.truth.onState(state);
       this.lab.onState(state);
+      this.surface.onState(state); // a run's end: the surface follows the trained network
     });
   }
 }

@@ -48,6 +48,14 @@ def test_the_worked_examples_surface_and_its_three_paths(playground, page, outpu
         path=output_dir / "surface-hidden-weight-bias.png")
     state = httpx.get(f"{playground.server.url}/api/networks/{playground.id}").json()
     assert state["layers"] == layers and state["iteration"] == 0
+
+    # The network steps: the surface follows, from its new weights.
+    page.click("[data-testid=step]")
+    playground.wait_network("s.state.iteration === 1")
+    new = playground.state["layers"]
+    playground.wait("(w) => { const v = window.playgroundTeaching.surface.surface; "
+                    "return v && v.start[0] === w[0] && v.start[1] === w[1]; }",
+                    [new[0]["W"][1][0], new[0]["b"][1]])
     assert page.console_errors == []
 
 

@@ -19,7 +19,7 @@ from backend.api.deps import Services
 from backend.api.gate import WorkGate
 from backend.api.guards import HeadAsGet, HostAllowList, SecurityHeaders
 from backend.api.limits import BodySizeLimit
-from backend.api.routes import catalog, docs, health, networks, share, steps, training
+from backend.api.routes import catalog, docs, health, networks, share, steps, surface, training
 from backend.core import accelerator
 from backend.services.budgets import Budgets
 from backend.services.networks import NetworkService
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, catalog, share):
         app.include_router(module.router, prefix="/api")
-    for module in (networks, steps, training):
+    for module in (networks, steps, training, surface):
         app.include_router(module.router, prefix="/api", responses=errors.RESPONSES)
     docs.install(app)
     frontend = Path(settings.frontend_dir)

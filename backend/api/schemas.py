@@ -217,7 +217,6 @@ class PredictBody(Body):
     x: list[tuple[Coordinate, Coordinate]] = Field(min_length=1, max_length=MAX_POINTS)
 
 
-
 class ExportedLayer(LayerParameters):
     activation: ActivationName
 
@@ -307,3 +306,34 @@ class ImportBody(BaseModel):
                 "data": self.data.model_dump(), "layers": [layer.model_dump()
                                                            for layer in self.layers],
                 "training": self.training.model_dump()}
+
+
+Index = Annotated[StrictInt, Field(ge=-MAX_WIDTH, le=MAX_WIDTH)]  # the core says which fit
+SurfaceParameter = (tuple[Index, Literal["W"], Index, Index]
+                    | tuple[Index, Literal["b"], Index])
+
+
+class SurfaceBody(Body):
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False,
+        json_schema_extra={"examples": [
+            {},
+            {"parameters": [[0, "W", 0, 0], [0, "b", 0]], "resolution": 41, "epochs": 20},
+            {"parameters": [[1, "W", 0, 0], [1, "W", 0, 1]],
+             "range": [[-3, 3], [-3, 3]], "learning_rate": 0.5}]},
+    )
+
+    parameters: list[SurfaceParameter] | None = Field(
+        None, min_length=2, max_length=2,
+        description="two of [layer, 'W', i, j] (W[i][j] of layers[layer]) or "
+                    "[layer, 'b', i] (default: the first two weights of the last layer)")
+    range: tuple[tuple[Value, Value], tuple[Value, Value]] | None = Field(
+        None, description="[[lo, hi], [lo, hi]] of each parameter (default: around the start "
+                          "and the paths)")
+    resolution: StrictInt = Field(41, ge=2, description="J on an R x R grid")
+    epochs: StrictInt = Field(30, ge=1, le=MAX_COUNT, description="epochs of each path")
+    minibatch: StrictInt | None = Field(None, ge=1, le=MAX_POINTS,
+                                        description="the mini-batch path's batch size")
+    seed: Seed | None = Field(None, description="the shuffles' seed (default: the network's)")
+    learning_rate: LearningRate | None = Field(
+        None, description="eta of the three paths (default: the network's)")

@@ -15,6 +15,7 @@ from backend.core.config import TrainingConfig, TrainingError
 from backend.core.datasets import Dataset, make_dataset
 from backend.core.experiment import Experiment
 from backend.core.network import Network, Pass, backward, forward, gradients
+from backend.core.surface import Parameter, error_surface
 from backend.core.training import Diverged, RunResult, StepOrderError, Trainer
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Diverged",
     "Experiment",
     "Network",
+    "Parameter",
     "Pass",
     "RunResult",
     "StepOrderError",
@@ -29,6 +31,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingError",
     "backward",
+    "error_surface",
     "forward",
     "gradients",
     "make_dataset",

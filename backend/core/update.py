@@ -16,6 +16,17 @@ REGULARIZATION_CODES = {"none": 0, "l1": 1, "l2": 2}
 OK, DIVERGED = 0, 1
 
 
+def penalty(theta: np.ndarray, mask: np.ndarray, regularization: str, rate: float) -> float:
+    """The term of the objective whose gradient the update adds to the weights' (``mask``):
+    L2's ``rate * W`` is the gradient of ``rate / 2 * sum W^2``, L1's ``rate * sign(W)`` that
+    of ``rate * sum |W|``. Reported losses leave it out; the error surface draws it in."""
+    code = REGULARIZATION_CODES[regularization]
+    if code == 0 or rate == 0.0:
+        return 0.0
+    w = theta * mask
+    return float(rate * (0.5 * np.dot(w, w) if code == 2 else np.abs(w).sum()))
+
+
 def step_parameters(theta: np.ndarray, g: np.ndarray, m: int, eta: float, regularization: int,
                     rate: float, mask: np.ndarray, d: np.ndarray,
                     theta_new: np.ndarray) -> int:

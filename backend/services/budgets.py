@@ -165,6 +165,37 @@ class Budgets:
                        f"{_work(budget)}: {instead} in the background with a run",
                        see=("train",))
 
+    def surface(self, exp: Experiment, resolution: int, epochs: int, minibatch: int) -> int:
+        """An error surface and its three paths: their work and answer within the budgets.
+        Returns the work."""
+        self.check_resolution(resolution)
+        shape, n = Shape.of(exp.net.sizes), exp.trainer.n_train
+        s = self.settings
+
+        def fits(r: int, e: int) -> bool:
+            return (costs.surface_work(shape, n, r, e, minibatch) <= s.max_request_work
+                    and costs.surface_answer_bytes(
+                        r, costs.surface_path_points(n, e, minibatch)) <= s.max_answer_bytes)
+
+        if fits(resolution, epochs):
+            return costs.surface_work(shape, n, resolution, epochs, minibatch)
+        r = next((r for r in range(resolution - 1, 1, -1) if fits(r, epochs)), None)
+        e = _largest(lambda e: fits(resolution, e), epochs - 1)
+        options = [f"a resolution of at most {r}" if r else "",
+                   f"at most {e:,} epoch(s) of paths" if e else ""]
+        both = next(((r2, e2) for r2 in (41, 21, 11, 5) if r2 < resolution
+                     and (e2 := _largest(lambda e, r2=r2: fits(r2, e), epochs))), None)
+        if both and not (r or e):
+            options.append(f"a coarser resolution and fewer epochs (resolution {both[0]} "
+                           f"with {both[1]:,} epoch(s) fits)")
+        instead = " or ".join(o for o in options if o) or \
+            "fewer training samples (even the smallest surface does not fit)"
+        work = costs.surface_work(shape, n, resolution, epochs, minibatch)
+        raise TooLarge(f"an error surface at resolution {resolution} with paths of {epochs:,} "
+                       f"epoch(s) on this network (layers {_sizes(exp)}, {n:,} training "
+                       f"samples) costs {_work(work)}; one request may do {self._allowed()}: "
+                       f"ask for {instead}")
+
     def training_work(self, exp: Experiment) -> tuple[int, int]:
         """The work of one iteration and of one epoch of this network as configured."""
         t = exp.trainer
@@ -187,6 +218,17 @@ class Budgets:
     def _allowed(self) -> str:
         return (f"{_work(self.settings.max_request_work)} and answer "
                 f"{_bytes(self.settings.max_answer_bytes)}")
+
+
+def _largest(fits, most: int) -> int | None:
+    """The largest count from 1 to ``most`` that fits (fits(k) true up to some k), or None."""
+    if most < 1 or not fits(1):
+        return None
+    lo, hi = 1, most
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
 
 
 def _sizes(exp: Experiment) -> str:

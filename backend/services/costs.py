@@ -24,6 +24,8 @@ NUMPY_ITERATION_WORK = 60_000
 COMPILED_ITERATION_WORK = 600
 # The compiled loop's multiply-adds are plain loops, about three times BLAS's time each.
 COMPILED_WORK_FACTOR = 3
+# The fixed cost of one evaluation of J (a forward pass of a set), per layer: NumPy's calls.
+EVALUATION_WORK = 20_000
 # The fixed cost of an epoch: its shuffle, its history point, the calls around it (10 µs).
 EPOCH_WORK = 20_000
 # A float in JSON text: up to 17 significant digits, a sign, a point, an exponent and a comma.
@@ -110,6 +112,24 @@ def grid_work(shape: Shape, resolution: int, neuron_resolution: int | None) -> i
     return work
 
 
+def surface_work(shape: Shape, samples: int, resolution: int, epochs: int,
+                 minibatch: int) -> int:
+    """An error surface: J (a forward pass of the training set) at each point of an R x R
+    grid, and the paths of the three batch modes: each update an iteration on its batch and J
+    at the point it reaches."""
+    evaluation = forward_work(shape, samples) + EVALUATION_WORK * shape.depth
+    work = resolution**2 * evaluation
+    for m in (samples, 1, min(minibatch, samples)):
+        updates = epochs * -(-samples // m)
+        work += updates * (iteration_work(shape, m, compiled=False) + evaluation)
+    return work
+
+
+def surface_path_points(samples: int, epochs: int, minibatch: int) -> int:
+    """The points of the three paths: the start and one per update."""
+    return sum(1 + epochs * -(-samples // m) for m in (samples, 1, min(minibatch, samples)))
+
+
 # -- bytes of answers and frames ------------------------------------------------------------
 
 def grid_values(shape: Shape, resolution: int, neuron_resolution: int | None) -> int:
@@ -146,6 +166,12 @@ def step_answer_bytes(shape: Shape, points: int) -> int:
 def predict_answer_bytes(shape: Shape, points: int) -> int:
     """The answer of a prediction: the outputs and the class of each point."""
     return JSON_NUMBER_BYTES * points * (shape.outputs + 1)
+
+
+def surface_answer_bytes(resolution: int, path_points: int) -> int:
+    """An error surface: the R x R values of J, the two axes, and each path's point (two
+    values and J)."""
+    return JSON_NUMBER_BYTES * (resolution**2 + 2 * resolution + 3 * path_points)
 
 
 def weights_bytes(shape: Shape) -> int:

@@ -126,6 +126,8 @@ export class Api {
   train(id, body, token) { return this.request("POST", `/networks/${id}/train`, body, { auth: true, token }); }
   stop(id, token) { return this.request("POST", `/networks/${id}/stop`, {}, { auth: true, token }); }
   predict(id, x) { return this.request("POST", `/networks/${id}/predict`, { x }); }
+  /** J over two parameters and the three batch modes' paths on it (a read: no token). */
+  surface(id, body = {}) { return this.request("POST", `/networks/${id}/surface`, body); }
 
   /**
    * The output over a resolution x resolution grid of the input plane and, with a

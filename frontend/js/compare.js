@@ -11,7 +11,7 @@ import { drawLineChart, drawScatter, planeScales, renderKey } from "./plot.js";
 import { batchFacts, sizeAdvice, updatesPerEpoch } from "./batchmodes.js";
 
 const RES = 56; // boundary grid of each small plot
-const MODES = [
+export const MODES = [
   { mode: "batch", label: "Batch", color: "#1f3a5f", dash: [] },
   { mode: "stochastic", label: "Stochastic", color: "#d55e00", dash: [] },
   { mode: "minibatch", label: "Mini-batch", color: "#009e73", dash: [6, 3] },

@@ -12,9 +12,9 @@ import { el } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
-const sub = (n) => String(n).split("").map((d) => SUB[d]).join("");
+export const sub = (n) => String(n).split("").map((d) => SUB[d]).join("");
 const SUP = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
-const sup = (n) => String(n).split("").map((d) => SUP[d]).join("");
+export const sup = (n) => String(n).split("").map((d) => SUP[d]).join("");
 export const fmt = (v) => (v == null ? "—" : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0)
   ? v.toExponential(3) : v.toFixed(4));
 

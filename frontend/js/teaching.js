@@ -7,6 +7,7 @@ import { GraphMarks } from "./graphmarks.js";
 import { PerceptronView } from "./perceptron.js";
 import { TruthTable } from "./truthtable.js";
 import { CompareView } from "./compare.js";
+import { SurfaceView } from "./surface.js";
 import { LESSONS } from "./lessons.js";
 import { DEFAULTS, copyConfig } from "./state.js";
 import { el } from "./dom.js";
@@ -17,6 +18,7 @@ const TABS = [
   ["perceptron", "Perceptron"],
   ["truth", "Truth table"],
   ["compare", "Batch modes"],
+  ["surface", "Error surface"],
 ];
 const KEY = "nn-playground.teach";
 const VIEW_KEYS = ["speed", "showTest", "discretise", "logScale"];
@@ -46,6 +48,7 @@ export class Teaching {
     this.perceptron = new PerceptronView(this.panels.perceptron, ctx);
     this.truth = new TruthTable(this.panels.truth, ctx);
     this.compare = new CompareView(this.panels.compare, ctx);
+    this.surface = new SurfaceView(this.panels.surface, ctx);
     this.hook();
     if (toggle && !toggle.querySelector("svg")) {
       // A mortarboard, drawn here (no icon font, no outside resource).
@@ -135,6 +138,7 @@ export class Teaching {
     document.body.classList.remove("teach-open");
     this.toggleBtn?.setAttribute("aria-expanded", "false");
     this.marks.clear();
+    this.surface?.hidden();
     this.save();
   }
 
@@ -147,6 +151,7 @@ export class Teaching {
       this.panels[id].hidden = !on;
     }
     this.host.dataset.tab = tab;
+    if (tab !== "surface") this.surface?.hidden();
     if (tab !== "lab") this.marks.clear();
     else if (this.lab?.phase !== "idle") this.lab?.showMarks();
     this.showCard();
@@ -162,6 +167,7 @@ export class Teaching {
       if (this.tab === "lab") this.lab?.fit();
       if (this.tab === "perceptron") this.perceptron?.draw();
       if (this.tab === "compare") this.compare?.drawAll();
+      if (this.tab === "surface") this.surface?.shown();
     });
   }
 
@@ -240,6 +246,7 @@ export class Teaching {
       this.perceptron.onState(state);
       this.truth.onState(state);
       this.compare.onState(state);
+      this.surface.onState(state);
     });
     session.on("lab", (step) => this.lab.onLab(step));
     session.on("data", (data) => {
@@ -261,6 +268,7 @@ export class Teaching {
       }
       this.truth.onState(state);
       this.lab.onState(state);
+      this.surface.onState(state); // a run's end: the surface follows the trained network
     });
   }
 }

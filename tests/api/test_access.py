@@ -11,7 +11,8 @@ from backend.api.app import create_app
 from backend.settings import Settings
 
 NEEDS_NO_TOKEN = {("POST", "/api/networks/{network_id}/fork"),
-                  ("POST", "/api/networks/{network_id}/predict")}  # make new, or only read
+                  ("POST", "/api/networks/{network_id}/predict"),
+                  ("POST", "/api/networks/{network_id}/surface")}  # make new, or only read
 
 
 def network_routes():

@@ -52,3 +52,15 @@ def test_the_work_priced_grows_with_the_work():
         costs.grid_work(wide, 50, None)
     assert costs.grid_bytes(wide, 100, None, "float32") == -(-4 * 100**2 // 3) * 4
     assert costs.grid_values(wide, 10, 5) == 100 + (2 + 129) * 25
+
+
+def test_an_error_surface_is_priced_by_its_grid_paths_and_network():
+    small, wide = Shape.of([2, 4, 1]), Shape.of([2, 64, 64, 1])
+    base = costs.surface_work(small, 100, 41, 30, 10)
+    assert costs.surface_work(small, 100, 81, 30, 10) > base
+    assert costs.surface_work(small, 100, 41, 60, 10) > base
+    assert costs.surface_work(small, 1000, 41, 30, 10) > base
+    assert costs.surface_work(wide, 100, 41, 30, 10) > base
+    # The start and one point per update: 1, 100 and 10 updates an epoch.
+    assert costs.surface_path_points(100, 3, 10) == (1 + 3) + (1 + 300) + (1 + 30)
+    assert costs.surface_answer_bytes(41, 0) == costs.JSON_NUMBER_BYTES * (41**2 + 82)

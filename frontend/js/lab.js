@@ -143,7 +143,7 @@ export class BackpropLab {
     const m = (...kids) => M.math(M.row(...kids), { display: "inline" });
     const range = (...kids) => m(M.mtext("for"), M.space(0.3), ...kids);
     this.sections.forward.general.replaceChildren(
-      m(M.sym("a", 0), M.eq(), M.bf("x")),
+      m(M.sym("a", 0), M.eq(), M.T(M.bf("x"))),
       m(M.sym("n", k), M.eq(), M.sym("W", k), M.sym("a", k, { off: -1 }), M.plus(), M.sym("b", k)),
       m(M.sym("a", k), M.eq(), M.sym("f", k), M.paren(M.sym("n", k))),
       range(M.mn(1), M.mo("≤"), M.mi(k), M.mo("≤"), M.mi(l)));
@@ -156,9 +156,9 @@ export class BackpropLab {
         M.T(M.paren(M.sym("W", k, { off: 1 }))), M.sym("s", k, { off: 1 }), M.space(0.9),
         M.mtext("for"), M.space(0.3), M.mi(l), M.minus(), M.mn(1), M.mo("≥"), M.mi(k), M.mo("≥"), M.mn(1)));
     this.sections.update.general.replaceChildren(
-      m(M.sym("W", k), M.mo("←"), M.sym("W", k), M.minus(), M.mi("η"), M.sym("s", k),
+      m(M.sym("W", k), M.eq(), M.sym("W", k), M.minus(), M.mi("η"), M.sym("s", k),
         M.T(M.paren(M.sym("a", k, { off: -1 })))),
-      m(M.sym("b", k), M.mo("←"), M.sym("b", k), M.minus(), M.mi("η"), M.sym("s", k)),
+      m(M.sym("b", k), M.eq(), M.sym("b", k), M.minus(), M.mi("η"), M.sym("s", k)),
       range(M.mn(1), M.mo("≤"), M.mi(k), M.mo("≤"), M.mi(l)));
   }
 
@@ -569,7 +569,7 @@ export class BackpropLab {
     if (features.length && (features.length !== 2 || features[0] !== "x1" || features[1] !== "x2")) {
       this.note(t, `The input features (${features.join(", ")}) of the point make a⁰.`, 0);
     }
-    this.line(t, "a0", 0, M.sym("a", 0), [M.bf("x"), M.row(this.vec(a0, "a0"))], { value: M.flat(a0) });
+    this.line(t, "a0", 0, M.sym("a", 0), [M.T(M.bf("x")), M.row(this.vec(a0, "a0"))], { value: M.flat(a0) });
     for (let k = 1; k <= L; k++) {
       const { W, b, activation } = this.before[k - 1];
       const n = fw.layers[k - 1].n[si];
@@ -750,7 +750,7 @@ export class BackpropLab {
         stepsW.push(M.row(M.matrix(old.W, this.opts(id)), M.minus(), M.num(eta), M.times(), grad, ...regTerm));
       }
       stepsW.push(M.row(M.result(M.matrix(u.W, { ...this.opts(`W${k}`), scalar: false }))));
-      this.line(t, `W${k}`, k, M.sym("W", k), stepsW, { value: M.plain(u.W), rel: "←" });
+      this.line(t, `W${k}`, k, M.sym("W", k), stepsW, { value: M.plain(u.W) });
 
       const stepsB = [M.row(M.sym("b", k, { scalar: one }), M.minus(), M.mi("η"), sum(M.sym("s", k, { scalar: one })))];
       if (haveAll) {
@@ -761,7 +761,7 @@ export class BackpropLab {
       }
       stepsB.push(M.row(M.result(this.vec(u.b, `b${k}`))));
       this.line(t, `b${k}`, k, M.sym("b", k, { scalar: one }), stepsB,
-        { value: M.flat(u.b), rel: "←" });
+        { value: M.flat(u.b) });
     }
   }
 }

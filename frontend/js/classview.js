@@ -138,16 +138,17 @@ export class ClassView {
     const shown = fork.id === this.session.projecting;
     const show = el("button", { type: "button", class: "btn small", "data-testid": "show-on-projector",
       text: shown ? "On the projector" : "Show on projector", disabled: shown });
-    show.addEventListener("click", () => { this.dialog.close(); this.session.project(fork.id); });
+    show.addEventListener("click", () => { this.dialog.close(); this.session.project(fork.id, nameOf(fork)); });
     const losses = fork.test_loss != null
-      ? `test ${fmt(fork.test_loss)} · train ${fmt(fork.train_loss)}` : `loss ${fmt(fork.train_loss)}`;
+      ? [el("span", { text: `test ${fmt(fork.test_loss)}` }), " · ", el("span", { text: `train ${fmt(fork.train_loss)}` })]
+      : [el("span", { text: `loss ${fmt(fork.train_loss)}` })];
     return el("li", { class: `class-card${met ? " met" : ""}${shown ? " shown" : ""}`, "data-testid": "class-card", "data-id": fork.id },
       canvas,
       el("div", { class: "class-card-text" },
         el("strong", { class: "class-name", text: `${place}. ${nameOf(fork)}` }),
         el("span", { text: `epoch ${fork.epoch.toLocaleString("en")}${fork.status === "training" ? " (training)" : ""}`
           + ` · ${fork.hidden_neurons} hidden neuron${fork.hidden_neurons === 1 ? "" : "s"}` }),
-        el("span", { class: "class-loss", text: losses }),
+        el("span", { class: "class-loss" }, ...losses),
         met ? el("span", { class: "badge", "data-testid": "challenge-badge", text: "✓ challenge met" }) : null,
         show));
   }

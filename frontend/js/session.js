@@ -767,10 +767,10 @@ export class Session extends Store {
   }
 
   /**
-   * Show fork `id` of the own network in its place (read-only), and send the own network's
-   * viewers to it (POST /replaced); `backHome` undoes both.
+   * Show fork `id` (called `label`) of the own network in its place (read-only), and send the
+   * own network's viewers to it (POST /replaced); `backHome` undoes both.
    */
-  async project(id) {
+  async project(id, label = "A fork") {
     const home = this.home;
     if (!home || id === this.id) return;
     if (id === home.id) { await this.backHome(); return; }
@@ -785,6 +785,8 @@ export class Session extends Store {
       this.update({ projecting: id });
       await this.#adopt(id, null, state, this.config);
       await this.api.replaced(home.id, id, home.token);
+      this.emit("notice", "info", "On the projector:", `${label}. Your viewers see it too.`,
+        { action: { label: "Back to my network", run: () => this.backHome() }, timeout: 0 });
     } catch (err) {
       if (generation === this.#generation) this.emit("error", err, "Showing the network");
     }
@@ -802,6 +804,7 @@ export class Session extends Store {
       this.#home = null;
       this.update({ projecting: null });
       await this.#adopt(home.id, home.token, state, this.config);
+      this.emit("notice", "success", "Back on your network.", "Your viewers are back too.", { timeout: 4000 });
     } catch (err) {
       if (generation === this.#generation) this.emit("error", err, "Going back to your network");
     }

@@ -116,6 +116,11 @@ def test_the_class_view_lists_marks_and_projects_the_forks(playground, page, bro
         follower.wait_for_function(settled())
         assert ada.evaluate("() => window.playground.id") == ada_id
         assert not ada.evaluate("() => window.playground.readOnly")
+        banner = page.locator(".banner")
+        assert "On the projector:" in banner.inner_text() and TRICKY_NAME in banner.inner_text()
+        # A reload keeps the projector as it was (the teacher's network still replaced by it).
+        page.reload()
+        playground.wait_network(f"s.id === '{ada_id}' && s.projecting === '{ada_id}'")
 
         # The class view says what is on the projector, and takes everyone back.
         page.click("[data-testid=class-view]")
@@ -126,6 +131,7 @@ def test_the_class_view_lists_marks_and_projects_the_forks(playground, page, bro
         page.screenshot(path=output_dir / "class-view-projecting-1024.png")
         page.click("[data-testid=back-home]")
         playground.wait_network(f"s.id === '{teacher_id}' && !s.readOnly && !s.projecting")
+        assert "Back on your network" in banner.inner_text()
         follower.wait_for_function(f"() => window.playground.id === '{teacher_id}'",
                                    timeout=10_000)
         follower.wait_for_function(settled("s.readOnly"))

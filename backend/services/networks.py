@@ -28,6 +28,8 @@ from backend.services.store import Store, encode_with, now_iso
 from backend.services.streams import Channel
 from backend.settings import Settings
 
+MAX_HOPS = 32  # along replaced_by: as far as a page follows (frontend/js/watch.js)
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -312,10 +314,14 @@ class NetworkService:
             self._inherit(entry, successor)
             entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor.id}))
             return
-        fork = self.in_memory(away)
-        if fork is not None and fork.parent == entry.id:
+        # The fork's owner may have moved on since (new data or shape): its viewers with them.
+        for _ in range(MAX_HOPS):
+            fork = self.in_memory(away) if away else None
+            if fork is None or fork.parent != entry.id:
+                return
             fork.channel.publish("replaced", dumps({"id": fork.id, "by": entry.id,
                                                     "back": True}))
+            away = fork.replaced_by
 
     def _inherit(self, entry: Entry, successor: Entry) -> None:
         """A fork's owner who made a new network in its place (new data or a new shape) is

@@ -238,6 +238,7 @@ export class Session extends Store {
       const saved = loadSession();
       const token = saved?.id === found.id ? saved.token : null;
       this.#undo = [];
+      if (this.#home) this.update({ projecting: found.id }); // the fork shown moved on: still shown
       await this.#adopt(found.id, token, found.state, this.config);
       this.emit("notice", "info", "The owner moved on to a new network:", "you follow it live.", { timeout: 5000 });
     } catch (err) {

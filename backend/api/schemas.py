@@ -176,6 +176,12 @@ class ReplacedBody(Body):
                                                              "replaces this one")
 
 
+class ForkBody(Body):
+    name: str | None = Field(None, max_length=1000, description="a display name for the "
+                             "copy (at most 40 characters, trimmed), shown to the owner of "
+                             "the network it is forked from")
+
+
 class EmptyBody(Body):
     pass
 

@@ -28,6 +28,8 @@ from backend.services.store import Store, encode_with, now_iso
 from backend.services.streams import Channel
 from backend.settings import Settings
 
+MAX_HOPS = 32  # along replaced_by: as far as a page follows (frontend/js/watch.js)
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -120,6 +122,8 @@ class Entry:
     channel: Channel
     last_run: dict | None = None
     replaced_by: str | None = None  # the network its owner moved on to (followers go along)
+    parent: str | None = None  # the network this one was forked from
+    name: str | None = None  # a display name its owner gave it (when forking)
     run: Run | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     last_used: float = field(default_factory=time.monotonic)
@@ -143,7 +147,7 @@ class Entry:
     def meta(self) -> dict:
         return {"id": self.id, "created_at": self.created_at, "updated_at": self.updated_at,
                 "status": self.status, "last_run": self.last_run,
-                "replaced_by": self.replaced_by}
+                "replaced_by": self.replaced_by, "parent": self.parent, "name": self.name}
 
     def call(self, fn: Callable[[Experiment], Any]):
         """Run ``fn(experiment)`` safely: here under the lock, or by the training thread."""
@@ -161,7 +165,8 @@ class Entry:
     def document(self) -> dict:
         """What the store keeps (everything but the data, which is stored once)."""
         return {**self.experiment.to_dict(with_data=False), "last_run": self.last_run,
-                "status": self.status, "replaced_by": self.replaced_by}
+                "status": self.status, "replaced_by": self.replaced_by, "parent": self.parent,
+                "name": self.name}
 
     def check_token(self, token: str | None) -> None:
         if not hmac.compare_digest(hash_token(token or ""), self.token_hash):
@@ -189,14 +194,17 @@ class NetworkService:
 
     # -- making and finding networks ------------------------------------------------------
 
-    def add(self, experiment: Experiment, client: str | None = None) -> tuple[Entry, str]:
+    def add(self, experiment: Experiment, client: str | None = None,
+            parent: str | None = None, name: str | None = None) -> tuple[Entry, str]:
         """A new network with a fresh id and token, stored before this returns. ``client``:
-        the address it comes from, which may make only so many networks an hour."""
+        the address it comes from, which may make only so many networks an hour; ``parent``
+        and ``name``: the network it is a fork of, and what its owner calls it."""
         self.check_quotas(client)
         token = secrets.token_urlsafe(32)
         stamp = now_iso()
         entry = Entry(secrets.token_hex(16), hash_token(token), experiment, stamp, stamp,
-                      Channel(self.loop, self.settings.keepalive_seconds))
+                      Channel(self.loop, self.settings.keepalive_seconds),
+                      parent=parent, name=name)
         entry.held = held_bytes(entry)
         self.make_room(entry.held)
         self._save(entry, with_data=True, client=client)
@@ -229,7 +237,8 @@ class NetworkService:
         entry = Entry(network_id, token_hash, Experiment.from_dict(doc), created_at,
                       updated_at, Channel(self.loop, self.settings.keepalive_seconds),
                       last_run=last_run,
-                      replaced_by=doc.get("replaced_by"))
+                      replaced_by=doc.get("replaced_by"), parent=doc.get("parent"),
+                      name=doc.get("name"))
         entry.held = held_bytes(entry)
         self.make_room(entry.held)
         with self._lock:
@@ -287,15 +296,47 @@ class NetworkService:
 
     def replace(self, entry: Entry, successor: Entry) -> None:
         """Its owner moved on to ``successor``: viewers are sent there (a ``replaced`` event)
-        and the state says so, for anyone who opens the old link later."""
-        if successor.id == entry.id:
+        and the state says so, for anyone who opens the old link later.
+
+        ``successor`` may be ``entry`` itself when it was replaced by one of its forks (a
+        teacher showing a student's network): its owner is back, and the viewers it sent to
+        the fork are called back (a ``replaced`` event on the fork, marked ``back``: the
+        fork's own owner stays)."""
+        if successor.id == entry.id and not entry.replaced_by:
             raise Conflict("a network cannot replace itself")
+        away = entry.replaced_by if successor.id == entry.id else None
+
         def mark(exp: Experiment) -> None:  # by whoever owns the network now (a run, maybe)
-            entry.replaced_by = successor.id
+            entry.replaced_by = None if away else successor.id
             self.save(entry)
 
         entry.call(mark)
-        entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor.id}))
+        if not away:
+            self._inherit(entry, successor)
+            entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor.id}))
+            return
+        # The fork's owner may have moved on since (new data or shape): its viewers with them.
+        for _ in range(MAX_HOPS):
+            fork = self.in_memory(away) if away else None
+            if fork is None or fork.parent != entry.id:
+                return
+            fork.channel.publish("replaced", dumps({"id": fork.id, "by": entry.id,
+                                                    "back": True}))
+            away = fork.replaced_by
+
+    def _inherit(self, entry: Entry, successor: Entry) -> None:
+        """A fork's owner who made a new network in its place (new data or a new shape) is
+        still one of the parent's class: the new network (made after it, forked from
+        nothing) becomes the fork, with its name."""
+        if entry.parent is None or successor.parent is not None or \
+                successor.created_at <= entry.created_at:
+            return
+
+        def adopt(exp: Experiment) -> None:
+            successor.parent, successor.name = entry.parent, successor.name or entry.name
+            self.save(successor)
+
+        successor.call(adopt)
 
     def read(self, entry: Entry, fn: Callable[[Experiment], Any]):
         def look(exp: Experiment):
@@ -415,7 +456,7 @@ class NetworkService:
                            entry.experiment.trainer.history.to_json())
         data = entry.experiment.data_dict() if with_data else None
         self.store.save(entry.id, entry.token_hash, text, entry.created_at, entry.updated_at,
-                        data=data, client=client)
+                        data=data, client=client, parent=entry.parent)
 
     def _remember(self, entry: Entry) -> None:
         with self._lock:

@@ -27,11 +27,12 @@ CREATE TABLE IF NOT EXISTS networks (
 """
 # Columns added since the first version of the table (a store made then gains them on open):
 # who made a network (a hash of the client's address, for the hourly cap) and when it was
-# last loaded or changed (for pruning).
-ADDED_COLUMNS = {"creator": "TEXT", "used_at": "TEXT"}
+# last loaded or changed (for pruning), and the network it was forked from.
+ADDED_COLUMNS = {"creator": "TEXT", "used_at": "TEXT", "parent": "TEXT"}
 INDEXES = """
 CREATE INDEX IF NOT EXISTS networks_by_creator ON networks (creator, created_at);
 CREATE INDEX IF NOT EXISTS networks_by_use ON networks (used_at);
+CREATE INDEX IF NOT EXISTS networks_by_parent ON networks (parent, updated_at);
 """
 
 
@@ -55,23 +56,27 @@ class Store:
             self._db.executescript(INDEXES)
 
     def save(self, network_id: str, token_hash: str, document: dict | str, created_at: str,
-             updated_at: str, data: dict | None = None, client: str | None = None) -> None:
+             updated_at: str, data: dict | None = None, client: str | None = None,
+             parent: str | None = None) -> None:
         """Insert or update a network (its document as a dict, or as JSON text already);
         ``data`` (its points, which never change) is written with the first save and left
-        alone by later ones; ``client``: who made it (an address, kept only as a hash)."""
+        alone by later ones, as is ``client`` (who made it: an address, kept only as a hash);
+        ``parent``: the network it was forked from (kept once given)."""
         text = document if isinstance(document, str) else dumps(document)
         with self._lock:
             if data is not None:
                 self._db.execute(
                     "INSERT OR REPLACE INTO networks (id, token_hash, document, data, "
-                    "created_at, updated_at, creator, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "created_at, updated_at, creator, used_at, parent) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (network_id, token_hash, text, dumps(data), created_at, updated_at,
-                     client_key(client), updated_at),
+                     client_key(client), updated_at, parent),
                 )
             else:
                 self._db.execute(
-                    "UPDATE networks SET document = ?, updated_at = ?, used_at = ? WHERE id = ?",
-                    (text, updated_at, updated_at, network_id),
+                    "UPDATE networks SET document = ?, updated_at = ?, used_at = ?, "
+                    "parent = COALESCE(?, parent) WHERE id = ?",
+                    (text, updated_at, updated_at, parent, network_id),
                 )
 
     def load(self, network_id: str) -> tuple[str, dict, str, str] | None:
@@ -85,6 +90,16 @@ class Store:
         if row is None:
             return None
         return row[0], {**json.loads(row[1]), "data": json.loads(row[2])}, row[3], row[4]
+
+    def forks(self, parent: str, limit: int) -> list[str]:
+        """The ids of the networks forked from ``parent`` (and not replaced by their owner
+        since): the ``limit`` last changed."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM networks WHERE parent = ? AND json_extract(document, "
+                "'$.replaced_by') IS NULL ORDER BY updated_at DESC LIMIT ?",
+                (parent, limit)).fetchall()
+        return [row[0] for row in rows]
 
     def touch(self, network_id: str, when: str | None = None) -> None:
         """The network was used (loaded into memory): it is not idle."""

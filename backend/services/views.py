@@ -58,7 +58,6 @@ def layers(exp: Experiment) -> list[dict]:
 def state(exp: Experiment, meta: dict) -> dict:
     """GET /api/networks/{id}: the spec, shapes, weights, counters and metrics."""
     t = exp.trainer
-    targets = exp.targets
     return {
         **meta,
         "spec": exp.spec,
@@ -69,15 +68,19 @@ def state(exp: Experiment, meta: dict) -> dict:
         "next_step": t.next_step,
         "metrics": metrics(exp),
         "warnings": list(exp.warnings),
-        "task": targets.task,
-        "classes": targets.classes,
-        "outputs": targets.outputs,
-        "targets": {"low": targets.low, "high": 1.0, "threshold": targets.threshold},
+        **task(exp),
         "domain": domain(exp),
         "perceptron": ({"last_epoch_errors": t.last_epoch_errors,
                         "epoch_errors": t.epoch_errors, "converged": t.converged}
                        if t.config.rule == "perceptron" else None),
     }
+
+
+def task(exp: Experiment) -> dict:
+    """What the outputs mean: the task, classes, outputs and the targets' values."""
+    targets = exp.targets
+    return {"task": targets.task, "classes": targets.classes, "outputs": targets.outputs,
+            "targets": {"low": targets.low, "high": 1.0, "threshold": targets.threshold}}
 
 
 def data(exp: Experiment) -> dict:

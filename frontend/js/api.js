@@ -145,7 +145,10 @@ export class Api {
 
   exportDocument(id) { return this.request("GET", `/networks/${id}/export`); }
   importDocument(doc) { return this.request("POST", "/networks/import", doc); }
-  fork(id) { return this.request("POST", `/networks/${id}/fork`, {}); }
+  /** A copy of your own; `name` (optional): what the owner of network `id` sees it as. */
+  fork(id, name = null) { return this.request("POST", `/networks/${id}/fork`, name ? { name } : {}); }
+  /** The forks of network `id`, for its owner: name, epoch, losses, a thumbnail each. */
+  forks(id, token) { return this.request("GET", `/networks/${id}/forks`, undefined, { auth: true, token }); }
   /** Tell the viewers of network `id` (needs its token) that network `by` replaced it. */
   replaced(id, by, token) {
     return this.request("POST", `/networks/${id}/replaced`, { by }, { auth: true, token });

@@ -18,6 +18,8 @@ import { toHash } from "./state.js";
 import { Teaching } from "./teaching.js";
 import { PageLayout } from "./layout.js";
 import { PointForm } from "./pointform.js";
+import { ForkDialog } from "./forkdialog.js";
+import { ClassView } from "./classview.js";
 
 const $ = (id) => document.getElementById(id);
 const api = new Api("api");
@@ -25,6 +27,8 @@ const banner = new Banner($("banner"));
 const serverStatus = $("server-status");
 const share = new ShareDialog(api, banner);
 const watchView = new WatchView({ bar: $("readonly-note"), title: $("watch-title") });
+const forkDialog = new ForkDialog($("fork-dialog"));
+let classView = null;
 const presenter = new Presenter({
   button: $("presenter"),
   onChange: () => requestAnimationFrame(redrawLook),
@@ -113,7 +117,10 @@ const controls = new Controls({
   onRegenerate: () => session.regenerate(),
   onClearPoints: () => session.clearPoints(),
   onCustom: () => session.useCustom(),
-  onFork: () => session.fork(),
+  onFork: async () => {
+    const name = await forkDialog.ask();
+    if (name !== null) session.fork(name || null);
+  },
   onShare: () => session?.id && share.open(session.id),
   onExport: async () => {
     const doc = await session.exportDocument();
@@ -277,6 +284,9 @@ function subscribe(store) {
     banner.runEnded(result, { epoch: result.epoch ?? state?.epoch, learningRate: session.config.lr,
       reset: () => session.reset() });
   });
+  store.on("change", (keys) => {
+    if (keys.includes("token") || keys.includes("projecting")) classView.showOwner();
+  });
   store.on("stream", (status) => {
     serverStatus.textContent = { live: "live", reconnecting: "reconnecting…", closed: "stream closed" }[status] || status;
     serverStatus.dataset.status = status;
@@ -321,10 +331,11 @@ async function main() {
   }
   controls.setCatalog(catalog);
   session = new Session(api, catalog, { hashExtras: () => presenter.hashExtras() });
+  classView = new ClassView({ api, session, dialog: $("class-dialog"), button: $("class-view") });
   subscribe(session);
   window.playground = session; // for the console and the browser tests
   window.playgroundViews = { boundary, graph, chart, controls };
-  window.playgroundClassroom = { presenter, exporter, watchView, sharePicker, share };
+  window.playgroundClassroom = { presenter, exporter, watchView, sharePicker, share, classView };
   // Lessons and the teaching views (issue 6): they listen to the session's callbacks.
   window.playgroundTeaching = new Teaching({ api, session, graph, banner, host: $("teach"), toggle: $("teach-toggle") });
   await session.start();

@@ -40,12 +40,14 @@ export class Session extends Store {
   #quietStop = false;
   #undo = [];
   #hashExtras;
+  #home = null; // {id, token} of the own network while the page shows one of its forks
 
   /** hashExtras(): more of the URL's hash, from views that keep their own (presenter mode). */
   constructor(api, catalog, { hashExtras = () => "" } = {}) {
     super({
       config: copyConfig(DEFAULTS), id: null, token: null, state: null, data: null,
       history: null, readOnly: false,
+      projecting: null, // the fork of the own network shown in its place (see project)
       draft: null, // the user's points while too few to make a network
       draftTask: null, draftPlane: null,
     });
@@ -83,6 +85,9 @@ export class Session extends Store {
   /** A step asked for and not answered yet (another step is not taken until it is). */
   get stepping() { return this.#stepping; }
   get canUndo() { return this.#undo.length > 0; }
+  get projecting() { return this.current.projecting; }
+  /** {id, token} of the network this page owns (also while it shows a fork), or null. */
+  get home() { return this.#home ?? (this.token ? { id: this.id, token: this.token } : null); }
 
   get training() {
     return this.state?.status === "training" || this.state?.status === "queued";
@@ -103,6 +108,11 @@ export class Session extends Store {
         // An old link leads to the network its owner shows now (replaced_by, hop by hop).
         const found = await latestNetwork(this.api, watch, await this.api.get(watch));
         const token = saved?.id === found.id ? saved.token : null; // my own link: still mine
+        // A reload while this page showed a fork of its own network in its place: still so.
+        if (!token && saved && await this.#replacedBy(saved.id, found.id)) {
+          this.#home = { id: saved.id, token: saved.token };
+          this.update({ projecting: found.id });
+        }
         await this.#adopt(found.id, token, found.state, DEFAULTS);
         return;
       } catch (err) {
@@ -127,6 +137,10 @@ export class Session extends Store {
     await this.create(fromUrl || copyConfig(DEFAULTS));
     // A link with other data replaced the network kept from last time: its viewers follow.
     if (saved?.token && this.id && this.id !== saved.id) announceReplaced(this.api, saved, this.id);
+  }
+
+  #replacedBy(id, by) {
+    return this.api.get(id).then((state) => state.replaced_by === by, () => false);
   }
 
   #hashChanged() {
@@ -207,8 +221,13 @@ export class Session extends Store {
     this.refreshSoon();
   }
 
-  /** The owner of the network shown moved on to network `by` (new data or shape): follow. */
-  #replaced({ id, by }) {
+  /**
+   * The owner of the network shown moved on to network `by` (new data or shape): follow. A
+   * `back` (the owner of the fork's parent calls its viewers back) is not for the fork's own
+   * owner, nor for the page that showed the fork (it goes back on its own).
+   */
+  #replaced({ id, by, back = false }) {
+    if (back && (!this.readOnly || this.#home)) return;
     if (!by || id !== this.id || by === this.id || this.#followingTo === by) return;
     this.#followReplacement(by);
   }
@@ -222,6 +241,7 @@ export class Session extends Store {
       const saved = loadSession();
       const token = saved?.id === found.id ? saved.token : null;
       this.#undo = [];
+      if (this.#home) this.update({ projecting: found.id }); // the fork shown moved on: still shown
       await this.#adopt(found.id, token, found.state, this.config);
       this.emit("notice", "info", "The owner moved on to a new network:", "you follow it live.", { timeout: 5000 });
     } catch (err) {
@@ -743,15 +763,62 @@ export class Session extends Store {
     return `${location.origin}${location.pathname}#watch=${this.id}`;
   }
 
-  async fork() {
+  /** A copy of the network shown, to own; `name` (optional): what its parent's owner sees. */
+  async fork(name = null) {
     try {
-      const answer = await this.api.fork(this.id);
+      const answer = await this.api.fork(this.id, name);
       ++this.#generation;
+      this.#home = null;
       this.#undo = [];
+      this.update({ projecting: null });
       await this.#adopt(answer.id, answer.token, answer.network, this.config);
       this.emit("notice", "success", "Forked.", "This copy is yours: change it as you like.");
     } catch (err) {
       this.emit("error", err, "Forking the network");
+    }
+  }
+
+  /**
+   * Show fork `id` (called `label`) of the own network in its place (read-only), and send the
+   * own network's viewers to it (POST /replaced); `backHome` undoes both.
+   */
+  async project(id, label = "A fork") {
+    const home = this.home;
+    if (!home || id === this.id) return;
+    if (id === home.id) { await this.backHome(); return; }
+    const generation = ++this.#generation;
+    try {
+      // Viewers sent to another fork before come back first, then go on to this one.
+      if (this.#home) await this.api.replaced(home.id, home.id, home.token);
+      const state = await this.api.get(id);
+      if (generation !== this.#generation) return;
+      this.#home = home;
+      this.#undo = [];
+      this.update({ projecting: id });
+      await this.#adopt(id, null, state, this.config);
+      await this.api.replaced(home.id, id, home.token);
+      this.emit("notice", "info", "On the projector:", `${label}. Your viewers see it too.`,
+        { action: { label: "Back to my network", run: () => this.backHome() }, timeout: 0 });
+    } catch (err) {
+      if (generation === this.#generation) this.emit("error", err, "Showing the network");
+    }
+  }
+
+  /** Back to the own network from a fork shown in its place, its viewers with it. */
+  async backHome() {
+    const home = this.#home;
+    if (!home) return;
+    const generation = ++this.#generation;
+    try {
+      await this.api.replaced(home.id, home.id, home.token);
+      const state = await this.api.get(home.id);
+      if (generation !== this.#generation) return;
+      this.#home = null;
+      this.update({ projecting: null });
+      await this.#adopt(home.id, home.token, state, this.config);
+      this.emit("notice", "success", "Back on your network.", "Your viewers are back too.", { timeout: 4000 });
+    } catch (err) {
+      if (generation === this.#generation) this.emit("error", err, "Going back to your network");
     }
   }
 }

@@ -153,6 +153,7 @@ def test_a_follower_watches_follows_and_forks(playground, page, browser, live_se
 
         # Fork: the follower's own network, which it can train.
         follower.get_by_role("button", name="Fork it").click()
+        follower.locator("[data-testid=fork-confirm]").click()  # no name: it is optional
         follower.wait_for_function("() => !window.playground.readOnly && window.playground.token")
         own = follower.evaluate("() => window.playground.id")
         assert own != new_id

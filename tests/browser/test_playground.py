@@ -205,6 +205,7 @@ def test_a_shared_link_follows_live_and_forks(playground, page, browser, output_
         watcher.screenshot(path=output_dir / "watching.png")
         page.click("[data-testid=play]")
         watcher.get_by_role("button", name="Fork it").click()
+        watcher.locator("[data-testid=fork-confirm]").click()  # the name is optional
         watcher.wait_for_function("() => !window.playground.readOnly && window.playground.token")
         assert watcher.evaluate("() => window.playground.id") != playground.id
         assert not watcher.locator("[data-testid=play]").is_disabled()

@@ -193,3 +193,38 @@ def test_viewers_are_sent_on_when_the_owner_replaces_the_network(live_server):
                       headers=owner).status_code == 404
     assert httpx.post(old_url + "/replaced", json={"by": new_id}).status_code == 401
     viewer.close()
+
+
+def test_the_owner_shows_a_fork_and_calls_its_viewers_back(live_server):
+    teacher_url, owner = create(live_server, {"dataset": {"name": "xor"}})
+    teacher_id = teacher_url.rsplit("/", 1)[1]
+    made = httpx.post(teacher_url + "/fork", json={"name": "Ada"}).json()
+    fork_url = f"{live_server.url}/api/networks/{made['id']}"
+    viewer = Follower(teacher_url)
+    viewer.wait_for("snapshot")
+    r = httpx.post(teacher_url + "/replaced", json={"by": made["id"]}, headers=owner)
+    assert r.status_code == 200
+    assert viewer.wait_for("replaced")[0] == {"id": teacher_id, "by": made["id"]}
+    viewer.close()
+    on_fork = Follower(fork_url)  # the viewer followed to the fork
+    on_fork.wait_for("snapshot")
+    r = httpx.post(teacher_url + "/replaced", json={"by": teacher_id}, headers=owner)
+    assert r.status_code == 200 and r.json()["replaced_by"] is None
+    assert on_fork.wait_for("replaced")[0] == {"id": made["id"], "by": teacher_id,
+                                               "back": True}
+    assert httpx.get(fork_url).json()["replaced_by"] is None  # the fork itself is not replaced
+
+    # Shown again, and Ada moves on to a new network meanwhile: her viewers come back too.
+    httpx.post(teacher_url + "/replaced", json={"by": made["id"]}, headers=owner)
+    wider_url, _ = create(live_server, {"dataset": {"name": "xor"}, "hidden": [5]})
+    ada = {"Authorization": "Bearer " + made["token"]}
+    wider_id = wider_url.rsplit("/", 1)[1]
+    httpx.post(fork_url + "/replaced", json={"by": wider_id}, headers=ada)
+    on_wider = Follower(wider_url)
+    on_wider.wait_for("snapshot")
+    mark = on_fork.mark()
+    httpx.post(teacher_url + "/replaced", json={"by": teacher_id}, headers=owner)
+    assert on_wider.wait_for("replaced")[0] == {"id": wider_id, "by": teacher_id, "back": True}
+    assert on_fork.next("replaced", after=mark)["back"]
+    on_fork.close()
+    on_wider.close()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
 from backend.api.schemas import (
     CreateBody,
+    ForkBody,
     GridType,
     ImportBody,
     ParametersBody,
@@ -20,15 +21,16 @@ from backend.api.schemas import (
 )
 from backend.core.experiment import Experiment
 from backend.core.spec import normalize_spec
-from backend.services import views
+from backend.services import forks, views
 from backend.services.networks import require_idle, snapshot
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
 
-def created(services, experiment: Experiment, request: Request) -> dict:
+def created(services, experiment: Experiment, request: Request, **fork) -> dict:
+    """The answer of a new network; ``fork``: its ``parent`` and ``name`` when forked."""
     services.budgets.check_network(experiment)
-    entry, token = services.networks.add(experiment, client_address(request))
+    entry, token = services.networks.add(experiment, client_address(request), **fork)
     return {"id": entry.id, "token": token, "network": snapshot(entry),
             "warnings": list(experiment.warnings)}
 
@@ -92,16 +94,29 @@ def reset_network(entry: OwnedEntry, services: ServicesDep,
 
 
 @router.post("/{network_id}/fork", status_code=201)
-def fork_network(entry: NetworkEntry, services: ServicesDep, request: Request) -> dict:
-    """Your own copy of any network you can see (no token needed)."""
+def fork_network(entry: NetworkEntry, services: ServicesDep, request: Request,
+                 body: ForkBody | None = None) -> dict:
+    """Your own copy of any network you can see (no token needed), with a `name` if you like:
+    the owner of the network you forked sees it among its forks."""
+    name = forks.display_name(body.name if body else None)
     document = services.networks.read(entry, lambda exp: exp.to_dict())
-    return created(services, Experiment.from_dict(document), request)
+    return created(services, Experiment.from_dict(document), request, parent=entry.id,
+                   name=name)
+
+
+@router.get("/{network_id}/forks")
+def list_forks(entry: OwnedEntry, services: ServicesDep) -> dict:
+    """The owner's view of the class: every fork of this network with its name, epoch,
+    losses, hidden neurons and a small picture of its output (a 16 x 16 uint8 grid)."""
+    return forks.list_forks(services.networks, services.budgets, entry)
 
 
 @router.post("/{network_id}/replaced")
 def replaced(body: ReplacedBody, entry: OwnedEntry, services: ServicesDep) -> dict:
     """Tell this network's viewers that its owner moved on to network `by` (a new one made
-    when the data or the shape changed): their pages follow along."""
+    when the data or the shape changed): their pages follow along. `by` this network itself,
+    after it was replaced by one of its forks: its owner is back, and the viewers it sent to
+    the fork come back too."""
     services.networks.replace(entry, services.networks.get(body.by))
     return services.networks.read(entry, lambda exp: snapshot(entry))
 

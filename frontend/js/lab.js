@@ -10,7 +10,8 @@ import { el } from "./dom.js";
 import { writeDerivation } from "./derivation.js";
 
 const STEP_MS = 420; // the pause between two layers while a pass is shown
-const ACT = { hardlim: "hardlim", hardlims: "hardlims", relu: "ReLU", linear: "Linear",
+// The activations as the lecture's equations write them (eqs 1-5; hardlims is its symmetric twin).
+const ACT = { hardlim: "HardLimit", hardlims: "HardLims", relu: "ReLU", linear: "Linear",
   sigmoid: "σ", tanh: "tanh" };
 const STEPS = ["forward", "backward", "update"];
 

@@ -27,6 +27,17 @@ export function meets(fork, { loss, neurons }) {
   return (loss == null || (l != null && l < loss)) && (neurons == null || fork.hidden_neurons <= neurons);
 }
 
+// The teacher's challenge lasts across reloads (it is the lesson's, not the network's).
+const CHALLENGE_KEY = "nn-playground.challenge";
+
+function savedChallenge() {
+  try { return JSON.parse(localStorage.getItem(CHALLENGE_KEY) || "{}") || {}; } catch { return {}; }
+}
+
+function saveChallenge(loss, neurons) {
+  try { localStorage.setItem(CHALLENGE_KEY, JSON.stringify({ loss, neurons })); } catch { /* private mode */ }
+}
+
 export class ClassView {
   /** session: the page's Session (read, and project / backHome); dialog: an empty <dialog>. */
   constructor({ api, session, dialog, button }) {
@@ -43,13 +54,14 @@ export class ClassView {
   }
 
   build() {
+    const saved = savedChallenge();
     const input = (id, label, attrs) => {
       const field = el("input", { id, type: "number", inputmode: "decimal", ...attrs });
-      field.addEventListener("input", () => this.render());
+      field.addEventListener("input", () => { saveChallenge(loss.value, neurons.value); this.render(); });
       return [el("label", { for: id, text: label }), field];
     };
-    const [lossLabel, loss] = input("challenge-loss", "Test loss below", { min: "0", step: "0.01", value: "0.1" });
-    const [neuronsLabel, neurons] = input("challenge-neurons", "at most", { min: "0", step: "1", value: "4" });
+    const [lossLabel, loss] = input("challenge-loss", "Test loss below", { min: "0", step: "0.01", value: saved.loss ?? "0.1" });
+    const [neuronsLabel, neurons] = input("challenge-neurons", "at most", { min: "0", step: "1", value: saved.neurons ?? "4" });
     this.challengeFields = { loss, neurons };
     this.count = el("span", { class: "class-count", "data-testid": "class-count" });
     this.met = el("span", { class: "challenge-met", "data-testid": "challenge-met" });

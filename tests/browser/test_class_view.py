@@ -128,6 +128,8 @@ def test_the_class_view_lists_marks_and_projects_the_forks(playground, page, bro
         page.wait_for_function(f"() => document.querySelector(\"[data-id='{ada_id}']\")"
                                "?.classList.contains('shown')")
         assert TRICKY_NAME in page.locator(".projecting").inner_text()
+        # The challenge set before the reload is still the one marked.
+        assert page.input_value("#challenge-neurons") == "3"
         page.screenshot(path=output_dir / "class-view-projecting-1024.png")
         page.click("[data-testid=back-home]")
         playground.wait_network(f"s.id === '{teacher_id}' && !s.readOnly && !s.projecting")

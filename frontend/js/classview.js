@@ -90,10 +90,11 @@ export class ClassView {
     return { loss: value(this.challengeFields.loss), neurons: value(this.challengeFields.neurons) };
   }
 
-  /** The page's network changed hands or place: the button is the owner's, and so is the bar. */
+  /** The page's network changed hands or place: the button is the owner's, and so is the bar.
+   * A student's own fork (it has a parent) has no class of its own to show: no button there. */
   showOwner() {
-    const { home, projecting } = this.session;
-    this.button.hidden = !home;
+    const { home, projecting, state } = this.session;
+    this.button.hidden = !home || (!projecting && !!state?.parent);
     this.projectingBar.hidden = !projecting;
     if (projecting) {
       const shown = this.forks.find((f) => f.id === projecting);

@@ -55,6 +55,7 @@ def test_the_class_view_lists_marks_and_projects_the_forks(playground, page, bro
     follower_errors = errors_of(follower)
     try:
         ada_id = ada.evaluate("() => window.playground.id")
+        assert ada.locator("[data-testid=class-view]").is_hidden()  # a fork has no class
         train_to(ada, 60)
         # Bo widens the hidden layer (a new network in place of the fork: still in the class).
         bo.get_by_role("button", name="Add a neuron to hidden layer 1").click()

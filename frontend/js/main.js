@@ -235,6 +235,7 @@ function showStructure(config, state) {
 /** The views follow the store: each piece of state, and the session's news. */
 function subscribe(store) {
   const showConfig = (config, { state, readOnly }) => {
+    if (config.dataset !== "custom") causeGone("custom");
     controls.readOnly = readOnly;
     boundary.editable = !readOnly;
     const { draft, draftTask } = session;
@@ -301,7 +302,12 @@ function subscribe(store) {
   store.on("draft", (points, { state, config, readOnly, draftTask, draftPlane, data }) => {
     controls.setStatus(state?.status, readOnly, !!points);
     if (!points) {
-      causeGone("draft");
+      if (noticeCause === "draft" && config.dataset === "custom") {
+        // The drawing became a network: the note stays (so the plane does not move under the
+        // next click) and says what changed; it goes with the dataset.
+        say("info", "Your points:", "the network trains on them. Click to add more, right-click one to remove it.",
+          { cause: "custom" });
+      } else causeGone("draft");
       if (data) { boundary.setData(data); controls.setDataStats(data); }
       return;
     }

@@ -151,8 +151,14 @@ def test_yours_starts_empty_and_points_stay_where_clicked(playground, page, outp
     assert drawn_points(page) == []
     clicks = [(-3.0, 2.0, 0), (3.0, -2.0, 1), (-4.0, -4.5, 0), (4.5, 4.0, 1), (0.5, -5.0, 1)]
     at = []
+    plane_top = "() => document.querySelector('[data-testid=boundary]').getBoundingClientRect().top"
+    top = None
     for n, (x1, x2, label) in enumerate(clicks, start=1):
         page.get_by_role("radio", name=f"Add points of class {label}").click()
+        # The plane stays where it is on the page while points are added (no message that
+        # comes or goes above it moves it under the next click).
+        assert top is None or page.evaluate(plane_top) == top, f"the plane moved before point {n}"
+        top = page.evaluate(plane_top)
         at.append(click_plane(page, x1, x2))
         if n >= 2:
             playground.wait_network(f"s.state.spec.dataset.points && s.data.train.x.length === {n}")

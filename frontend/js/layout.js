@@ -4,7 +4,7 @@
 //   that the top bar's "Data" button opens (Esc or × closes it);
 // - below 900 px one column; the top bar's fields wrap and scroll away while the training
 //   row (reset, train, steps, epoch) stays on screen: the bar is sticky at minus the height
-//   above that row, which this module measures.
+//   above that row, which this module measures; a message sticks just under that row.
 const DRAWER = "(max-width: 1279.98px)";
 const ONE_COLUMN = "(max-width: 899.98px)";
 
@@ -49,10 +49,12 @@ export class PageLayout {
     if (open) (this.drawer.querySelector("[role=radio][tabindex='0']") ?? this.drawer.querySelector("button"))?.focus();
   }
 
-  /** In one column the bar sticks with only its training row showing. */
+  /** In one column the bar sticks with only its training row showing, and a message sticks
+   * under it (scrolled down to the plot, a message at the top of the page would go unseen). */
   stickRunbar() {
     const offset = this.oneColumnQuery.matches
-      ? this.runbar.getBoundingClientRect().top - this.topbar.getBoundingClientRect().top - 6 : 0;
-    this.topbar.style.setProperty("--stick-top", `${-Math.max(0, offset)}px`);
+      ? Math.max(0, this.runbar.getBoundingClientRect().top - this.topbar.getBoundingClientRect().top - 6) : 0;
+    this.topbar.style.setProperty("--stick-top", `${-offset}px`);
+    document.body.style.setProperty("--bar-shown", `${this.topbar.getBoundingClientRect().height - offset}px`);
   }
 }

@@ -418,3 +418,29 @@ def test_a_banner_never_covers_the_page(playground, page, output_dir):
     # The columns moved down for it: the boundary is still on the screen.
     assert inside(page.evaluate(BOXES)["boundary"], 1024, 768)
     assert page.console_errors == []
+
+
+def test_on_a_phone_a_message_is_seen_where_you_are(playground, page, output_dir):
+    """One column, scrolled down to the plot: a message from something done there (the last
+    input feature turned off) shows under the training row, not at the page's top unseen."""
+    open_at(playground, page, 390, 844)
+    page.locator(".node.input[data-feature=x2]").click()
+    playground.wait_network("s.state.spec.features.length === 1")
+    page.evaluate("() => window.scrollTo(0, scrollY - 200 "
+                  "+ document.getElementById('boundary').getBoundingClientRect().top)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => scrollY") > 300
+    page.evaluate("() => document.querySelector('.node.input[data-feature=x1]').click()")
+    banner = page.locator(".banner")
+    banner.wait_for(state="visible")
+    assert "At least one input feature" in banner.inner_text()
+    page.wait_for_timeout(300)
+    boxes = page.evaluate("""() => {
+      const r = (e) => { const b = e.getBoundingClientRect(); return [b.top, b.bottom]; };
+      return { banner: r(document.querySelector('.banner')),
+               runbar: r(document.querySelector('.runbar')) };
+    }""")
+    assert 0 <= boxes["banner"][0] and boxes["banner"][1] <= 844, boxes
+    assert boxes["banner"][0] >= boxes["runbar"][1], "under the training row, not over it"
+    page.screenshot(path=output_dir / "banner-390x844-scrolled.png")
+    assert page.console_errors == []

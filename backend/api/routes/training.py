@@ -62,7 +62,7 @@ EVENT_STREAM = {200: {
     "content": {"text/event-stream": {"itemSchema": {
         "type": "object", "required": ["event", "data"],
         "properties": {"event": {"type": "string",
-                                 "enum": ["snapshot", "progress", "done", "replaced"]},
+                                 "enum": ["snapshot", "progress", "done", "replaced", "lab"]},
                        "data": {"type": "string", "description": "JSON text"}}}}}}}
 
 
@@ -72,7 +72,8 @@ async def events(
     variant: Annotated[tuple | None, Depends(frame_variant)],
 ) -> StreamingResponse:
     """Server-Sent Events: a `snapshot` now, `progress` while a run trains (about 20 a second
-    at most), `done` at the end of each run. Stays open across runs."""
+    at most), `done` at the end of each run, `lab` after each teaching step (forward, backward,
+    update) with its numbers, `replaced` when the owner moves on. Stays open across runs."""
     channel = entry.channel
     after = channel.last_seq
 

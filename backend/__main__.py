@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{PROG}: the module {exc.name!r} is missing: install the app first "
                          "(`make run` does it in .venv, or `pip install -e .`)") from None
 
+    if settings.db.startswith(("postgresql://", "postgres://")):
+        from backend.services.store_postgres import unreachable
+
+        problem = unreachable(settings.db)
+        if problem is not None:
+            raise SystemExit(f"{PROG}: {problem}")
     app = create_app(settings)
     accelerator.warm_up()  # Numba's loops for small networks, when Numba is installed
     settle_memory()

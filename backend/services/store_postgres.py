@@ -29,9 +29,24 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.adapters.register_loader("json", TextLoader)
 
 
+def unreachable(url: str) -> str | None:
+    """Why the database at ``url`` cannot be used (PostgreSQL's own words), or None."""
+    try:
+        psycopg.connect(url, connect_timeout=int(OPEN_SECONDS)).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        return (f"cannot open the PostgreSQL database ({reason}): check the URL given to --db "
+                "(postgresql://user:password@host:port/database), that the server runs and "
+                "that the database exists")
+    return None
+
+
 class PostgresStore(Store):
     def __init__(self, url: str, pool_size: int = POOL_SIZE):
         self.location = url
+        problem = unreachable(url)
+        if problem is not None:  # the reason, rather than the pool's time-out
+            raise ConnectionError(problem)
         self._sql: dict[str, str] = {}
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False,
                                     kwargs={"autocommit": True}, configure=_configure,

@@ -40,6 +40,21 @@ def test_two_servers_share_one_database_and_a_restart_keeps_everything(tmp_path,
         second.stop()
 
 
+def test_a_database_it_cannot_open_stops_the_start_with_a_sentence(postgres_server):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, free_port
+
+    url = postgres_server.url("no_such_database")
+    result = subprocess.run([sys.executable, "-m", "backend", "--port", str(free_port()),
+                             "--db", url], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    message = result.stderr.strip()
+    assert message.startswith("python -m backend: cannot open the PostgreSQL database")
+    assert '"no_such_database" does not exist' in message and "Traceback" not in message
+
+
 def test_a_postgresql_url_without_psycopg_says_what_to_install(monkeypatch):
     import importlib.util
 

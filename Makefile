@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# DB: a SQLite file, :memory:, or a postgresql:// URL (then `run` installs the postgres extra)
 DB ?= data/playground.db
 
 .PHONY: run test lint check-browser bench fuzz load clean
@@ -21,12 +22,22 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-postgres: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[postgres]'
+	touch $@
+
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
-run: $(VENV)/.installed
-	$(PY) -m backend --host $(HOST) --port $(PORT) --db $(DB)
+ifneq ($(filter postgresql://% postgres://%,$(DB)),)
+RUN_NEEDS := $(VENV)/.installed-postgres
+else
+RUN_NEEDS := $(VENV)/.installed
+endif
+
+run: $(RUN_NEEDS)
+	$(PY) -m backend --host $(HOST) --port $(PORT) --db '$(DB)'
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check backend tests bench

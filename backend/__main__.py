@@ -32,7 +32,8 @@ def parse_args(argv: list[str] | None = None, base: Settings | None = None) -> S
     parser.add_argument("--host", help=f"address to listen on (default {base.host}; "
                         "0.0.0.0 serves the local network)")
     parser.add_argument("--port", type=int, help=f"port (default {base.port})")
-    parser.add_argument("--db", help=f"SQLite file, or :memory: (default {base.db})")
+    parser.add_argument("--db", help="SQLite file, :memory:, or a postgresql:// URL (replicas "
+                        f"on several machines share one PostgreSQL database; default {base.db})")
     parser.add_argument("--public-url", help="the address others open this server at, given "
                         "by the share link, /api/share and the QR codes (behind Docker or a "
                         "proxy; env PLAYGROUND_PUBLIC_URL; default: the listening address)")
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     listener = bind_port(settings)
     settings = settings.with_overrides(port=listener.getsockname()[1])  # --port 0: the one got
     db_lock = lock_database(settings.db, listener)  # noqa: F841 (held until the process exits)
+    check_postgres_driver(settings.db)
     # One BLAS thread per training thread: the server runs many small products at once, where
     # a second BLAS thread only waits for a busy core. Set before NumPy is first imported.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -69,6 +71,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{PROG}: the module {exc.name!r} is missing: install the app first "
                          "(`make run` does it in .venv, or `pip install -e .`)") from None
 
+    if settings.db.startswith(("postgresql://", "postgres://")):
+        from backend.services.store_postgres import unreachable
+
+        problem = unreachable(settings.db)
+        if problem is not None:
+            raise SystemExit(f"{PROG}: {problem}")
     app = create_app(settings)
     accelerator.warm_up()  # Numba's loops for small networks, when Numba is installed
     settle_memory()
@@ -114,6 +122,18 @@ def lock_path(db: str) -> Path | None:
     if not db or db == ":memory:" or "://" in db or db.startswith("file:"):
         return None
     return Path(db).with_name(Path(db).name + ".lock")
+
+
+def check_postgres_driver(db: str) -> None:
+    """A PostgreSQL URL needs psycopg (the ``postgres`` extra): say so before starting."""
+    if not db.startswith(("postgresql://", "postgres://")):
+        return
+    from importlib.util import find_spec
+
+    if find_spec("psycopg") is None or find_spec("psycopg_pool") is None:
+        raise SystemExit(f"{PROG}: a PostgreSQL database needs psycopg: install it with "
+                         "pip install -e '.[postgres]' (or use a SQLite file: --db "
+                         "data/playground.db)")
 
 
 def lock_database(db: str, listener: socket.socket | None = None):

@@ -114,3 +114,44 @@ def page(browser):
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
     context.close()
+
+
+# -- the two stores -------------------------------------------------------------------------
+# A test marked ``both_stores`` that uses the ``db`` fixture (directly, or through ``settings``,
+# ``client``, ``make``, ``app_with``) runs once on SQLite and once on PostgreSQL.
+
+STORES = ("sqlite", "postgres")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_stores: runs on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("both_stores") and "db" in metafunc.fixturenames:
+        metafunc.parametrize("db", STORES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.pgserver import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_db(postgres_server) -> Iterator[str]:
+    """The URL of a new empty database on the throwaway server."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def db(request, tmp_path) -> str:
+    """The store a test's app uses: a SQLite file, or (parametrized) a PostgreSQL URL."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        return request.getfixturevalue("postgres_db")
+    return str(tmp_path / "api.db")

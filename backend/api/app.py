@@ -24,7 +24,7 @@ from backend.core import accelerator
 from backend.services.budgets import Budgets
 from backend.services.networks import NetworkService
 from backend.services.steps import StepService
-from backend.services.store import Store
+from backend.services.store import open_store
 from backend.services.training import TrainingService
 from backend.settings import Settings
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         accelerator.warm_up()
-        store = Store(settings.db)
+        store = open_store(settings.db)
         network_service = NetworkService(store, settings, loop=asyncio.get_running_loop())
         training_service = TrainingService(settings, network_service)
         stopping = threading.Event()

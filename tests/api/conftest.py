@@ -10,8 +10,8 @@ from backend.settings import Settings
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(db=str(tmp_path / "api.db"))
+def settings(db) -> Settings:
+    return Settings(db=db)
 
 
 @pytest.fixture

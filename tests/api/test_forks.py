@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from backend.api.app import create_app
 from tests.api.conftest import Owned
 
+pytestmark = pytest.mark.both_stores
+
 
 def fork(client, parent: Owned, body=None, expect: int = 201) -> Owned | dict:
     r = client.post(parent.url + "/fork", json=body)

@@ -163,6 +163,7 @@ def test_step_counts_and_refuses_zero(make):
         net.post("/step", body, expect=422)
 
 
+@pytest.mark.both_stores
 def test_patch_changes_hyperparameters_and_keeps_weights(make):
     net = make()
     before = net.get()["layers"]
@@ -177,6 +178,7 @@ def test_patch_changes_hyperparameters_and_keeps_weights(make):
     assert net.post("/step", {"epochs": 1})["iteration"] == 100
 
 
+@pytest.mark.both_stores
 def test_reset_replays_with_the_same_seed(make):
     net = make()
     initial = net.get()["layers"]
@@ -242,6 +244,7 @@ def test_predict_gives_outputs_and_classes(make):
     assert reg.post("/predict", {"x": [[1, 2]]})["classes"] is None
 
 
+@pytest.mark.both_stores
 def test_export_import_and_fork_copy_everything_with_new_ids(make, client):
     net = make({"dataset": {"name": "moons"}})
     net.post("/step", {"epochs": 2})
@@ -270,6 +273,7 @@ def test_put_parameters_checks_shapes(make):
     assert r.status_code == 422 and "Expected 2 layers" in r.json()["detail"]
 
 
+@pytest.mark.both_stores
 def test_delete_and_unknown_ids(make, client):
     net = make()
     r = client.delete(net.url, headers=net.headers)
@@ -321,13 +325,14 @@ def test_a_damaged_document_is_refused_with_a_sentence(make, client, damage):
     assert r.json()["detail"]
 
 
-def test_idle_networks_leave_memory_but_never_the_store(tmp_path):
+@pytest.mark.both_stores
+def test_idle_networks_leave_memory_but_never_the_store(db):
     from fastapi.testclient import TestClient
 
     from backend.api.app import create_app
     from backend.settings import Settings
 
-    with TestClient(create_app(Settings(db=str(tmp_path / "m.db"), max_memory_bytes=600_000)),
+    with TestClient(create_app(Settings(db=db, max_memory_bytes=600_000)),
                     base_url="http://localhost") as c:
         ids = [c.post("/api/networks", json={"dataset": {"name": "xor"}}).json()["id"]
                for _ in range(5)]

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
+from backend.services.store import is_postgres
 from backend.settings import Settings
 from tests.api.conftest import Owned
 
@@ -20,13 +21,14 @@ WIDE = {"dataset": {"name": "spiral", "n_samples": 10_000}, "hidden": [64] * 8}
 
 
 @pytest.fixture
-def app_with(tmp_path):
-    """A client of an app with these settings (and its own store)."""
+def app_with(tmp_path, db):
+    """A client of an app with these settings (and its own store: a SQLite file each, or the
+    test's PostgreSQL database)."""
     clients = []
 
     def start(**values) -> TestClient:
-        app = TestClient(create_app(Settings(db=str(tmp_path / f"{len(clients)}.db"),
-                                             **values)), base_url="http://localhost")
+        where = db if is_postgres(db) else str(tmp_path / f"{len(clients)}.db")
+        app = TestClient(create_app(Settings(db=where, **values)), base_url="http://localhost")
         clients.append(app.__enter__())
         return app
 
@@ -148,6 +150,7 @@ def test_a_boundary_over_the_budget_says_which_resolution_fits(app_with):
     assert client.get(net.url + "/boundary", params={"resolution": resolution}).status_code == 200
 
 
+@pytest.mark.both_stores
 def test_each_address_makes_only_so_many_networks_an_hour(app_with):
     client = app_with(max_creates_per_client_per_hour=3)
     first = owned(client, {"dataset": {"name": "xor"}})
@@ -164,6 +167,7 @@ def test_each_address_makes_only_so_many_networks_an_hour(app_with):
     first.post("/step", {"iterations": 1})
 
 
+@pytest.mark.both_stores
 def test_a_full_store_refuses_new_networks_and_says_why(app_with):
     client = app_with(max_store_bytes=200_000)
     made = 0
@@ -179,6 +183,7 @@ def test_a_full_store_refuses_new_networks_and_says_why(app_with):
     assert client.get("/api/health").status_code == 200
 
 
+@pytest.mark.both_stores
 def test_networks_unused_for_long_are_pruned_by_the_documented_rule(app_with):
     client = app_with(prune_idle_days=30, prune_replaced_days=2)
     services = client.app.state.services

@@ -1,0 +1,68 @@
+"""The store in one SQLite file (WAL mode): the default, one server per file.
+
+One connection serves every thread, behind a lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from backend.services.store import ADDED_COLUMNS, INDEXES, SCHEMA, Store
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = self.location = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        with self._lock:
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL loses nothing on a process crash (only on power loss).
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(SCHEMA.format(document="TEXT"))
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(networks)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE networks ADD COLUMN {column} {kind}")
+            for index in INDEXES:
+                self._db.execute(index)
+
+    def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _change(self, sql: str, params: Sequence = ()) -> int:
+        with self._lock:
+            return self._db.execute(sql, params).rowcount
+
+    def _change_many(self, sql: str, params: Iterable[Sequence]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(sql, params)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def size(self) -> int:
+        """The bytes the networks take in the file (pages in use; freed pages are reused)."""
+        with self._lock:
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+            page = self._db.execute("PRAGMA page_size").fetchone()[0]
+        return (pages - free) * page
+
+    def integrity(self) -> str:
+        with self._lock:
+            return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

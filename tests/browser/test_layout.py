@@ -440,7 +440,7 @@ def test_on_a_phone_a_message_is_seen_where_you_are(playground, page, output_dir
       return { banner: r(document.querySelector('.banner')),
                runbar: r(document.querySelector('.runbar')) };
     }""")
-    assert 0 <= boxes["banner"][0] and boxes["banner"][1] <= 844, boxes
+    assert boxes["banner"][0] >= 0 and boxes["banner"][1] <= 844, boxes
     assert boxes["banner"][0] >= boxes["runbar"][1], "under the training row, not over it"
     page.screenshot(path=output_dir / "banner-390x844-scrolled.png")
     assert page.console_errors == []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port
 
 REQUIRE = "PLAYGROUND_REQUIRE_POSTGRES"
 
@@ -50,12 +51,6 @@ def as_postgres() -> list[str]:
     if shutil.which("runuser"):
         return ["runuser", "-u", "postgres", "--"]
     return ["su", "postgres", "-s", "/bin/sh", "-c", '"$0" "$@"']
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -244,7 +244,7 @@ function subscribe(store) {
     chart.setLogScale(config.logScale);
     showStructure(config, state);
     if (grids?.neurons && state) graph.setNeuronGrids(grids.neurons, state, config.discretise);
-    watchView.update(readOnly, config, state);
+    watchView.update(readOnly, config, state, session.catalog);
   };
   store.on("config", showConfig);
   store.on("readOnly", (readOnly, snapshot) => showConfig(snapshot.config, snapshot));

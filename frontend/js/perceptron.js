@@ -312,6 +312,7 @@ export class PerceptronView {
     const res = (node) => { const r = M.row(node); r.setAttribute("class", "result"); return r; };
     const col = (v) => M.column(v);
     // The lecture's names: a single neuron's weights are a row w¹, its n¹, b¹ and ŷ numbers.
+    const error = () => M.row(M.mi("y"), M.minus(), M.hat(M.mi("y"))); // e = y − ŷ
     const w1 = () => M.sym(one ? "w" : "W", 1);
     const b1 = () => M.sym("b", 1, { scalar: one });
     add("n", M.sym("n", 1, { scalar: one }), [
@@ -327,7 +328,7 @@ export class PerceptronView {
       res(col(s.yhat)),
     ], M.plain(s.yhat));
     const eWrap = add("e", one ? M.mi("e") : M.bf("e"), [
-      M.row(M.mi("y"), M.minus(), M.hat(M.mi("y"))),
+      error(),
       one ? M.row(M.num(s.y[0]), M.minus(), M.num(s.yhat[0], { paren: true })) : M.row(col(s.y), M.minus(), col(s.yhat)),
       res(col(s.e)),
     ], M.plain(s.e));
@@ -335,12 +336,12 @@ export class PerceptronView {
       text: wrong ? "misclassified: the line moves" : "right: nothing changes" }));
     const eNode = () => (one ? M.num(s.e[0], { paren: true }) : col(s.e));
     add("W", w1(), [
-      M.row(w1(), M.plus(), M.mi("η"), M.paren(M.mi("y"), M.minus(), M.hat(M.mi("y"))), M.bf("x")),
+      M.row(w1(), M.plus(), M.mi("η"), M.paren(error()), M.bf("x")),
       M.row(M.matrix(W), M.plus(), M.num(s.eta), M.times(), eNode(), M.times(), M.rowVector(s.a0, { scalar: true })),
       res(M.matrix(s.after.W, { scalar: false })),
     ], M.plain(s.after.W));
     add("b", b1(), [
-      M.row(b1(), M.plus(), M.mi("η"), M.paren(M.mi("y"), M.minus(), M.hat(M.mi("y")))),
+      M.row(b1(), M.plus(), M.mi("η"), M.paren(error())),
       M.row(col(s.before.b), M.plus(), M.num(s.eta), M.times(), eNode()),
       res(col(s.after.b)),
     ], M.plain(s.after.b));

@@ -6,7 +6,7 @@
 import * as M from "./mathml.js";
 import { featureFunction } from "./features.js";
 import { el } from "./dom.js";
-import { activationLabel, isFixedPoints } from "./catalog.js";
+import { activationLabel, datasetLabel, isFixedPoints } from "./catalog.js";
 
 const MAX_ROWS = 16;
 const THROTTLE_MS = 200;
@@ -110,7 +110,7 @@ export class TruthTable {
     const name = st.spec?.dataset?.name;
     const info = this.session.catalog.datasets.find((d) => d.name === name);
     this.intro.textContent = isFixedPoints(info)
-      ? `Logic ${name.toUpperCase()}: every input pair, its target, and what this network answers.`
+      ? `Logic ${datasetLabel(name, this.session.catalog)}: every input pair, its target, and what this network answers.`
       : "Every training point, its target, and what this network answers.";
     const features = st.spec?.features || ["x1", "x2"];
     const single = st.layers.length === 1 && st.outputs === 1;

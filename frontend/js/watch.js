@@ -3,6 +3,8 @@
 // so from the owner's page (POST /replaced), and the watcher's view: the "watching" bar with
 // its Fork button, every write control disabled or hidden, messages meant for a viewer.
 
+import { datasetLabel } from "./catalog.js";
+
 const MAX_HOPS = 32;
 
 /**
@@ -42,7 +44,7 @@ export class WatchView {
   }
 
   /** Called whenever the configuration is shown: read-only or not, and what the network is. */
-  update(readOnly, config, state) {
+  update(readOnly, config, state, catalog) {
     if (this.watching !== readOnly) {
       this.watching = readOnly;
       document.body.classList.toggle("watching", readOnly);
@@ -58,7 +60,7 @@ export class WatchView {
       const e = document.getElementById(id);
       if (e) e.disabled = readOnly;
     }
-    if (this.title && config) this.title.textContent = describe(config, state);
+    if (this.title && config) this.title.textContent = describe(config, state, catalog);
   }
 
   /** A run's end, told to a viewer: nothing to press (no token), just what happened. */
@@ -79,15 +81,10 @@ export class WatchView {
   }
 }
 
-const LABELS = { and: "AND", or: "OR", xor: "XOR", custom: "Own points" };
-
-function labelOf(name) {
-  return LABELS[name] || (name ? name.charAt(0).toUpperCase() + name.slice(1) : "");
-}
-
 /** "XOR data · 2–3–1 network · backprop": what the watched network is, in a few words. */
-function describe(config, state) {
+function describe(config, state, catalog) {
   const sizes = (state?.sizes || [config.features.length, ...config.hidden, 1]).join("–");
   const rule = config.rule === "perceptron" ? "perceptron rule" : "backprop";
-  return `${labelOf(config.dataset)} data · ${sizes} network · ${rule}`;
+  const data = config.dataset === "custom" ? "Own points" : datasetLabel(config.dataset, catalog);
+  return `${data} data · ${sizes} network · ${rule}`;
 }

@@ -92,8 +92,9 @@ def minibatch_size(config: TrainingConfig, n_train: int) -> int:
 
 
 def batch_sizes(n_train: int, minibatch: int) -> dict[str, int]:
-    """Samples per update of each batch mode."""
-    return {"batch": n_train, "stochastic": 1, "minibatch": min(minibatch, n_train)}
+    """Samples per update of each batch mode (as training counts them)."""
+    return {mode: TrainingConfig(batch_mode=mode, batch_size=minibatch).batch_length(n_train)
+            for mode in BATCH_MODES}
 
 
 class Objective:

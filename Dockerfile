@@ -6,10 +6,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NUMBA_CACHE_DIR=/tmp/numba-cache
 
 WORKDIR /app
+# Extras of pyproject.toml to install as well, in pip's brackets: "[ray,postgres]" for the
+# scale profile of docker-compose.yml. Empty by default: the app alone, as `pip install .`.
+ARG EXTRAS=""
 COPY pyproject.toml README.md ./
 COPY backend ./backend
 COPY frontend ./frontend
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir ".${EXTRAS}" \
     && useradd --create-home --uid 10001 playground \
     && mkdir -p /data && chown playground /data
 

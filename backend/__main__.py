@@ -10,6 +10,7 @@ import argparse
 import errno
 import gc
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -37,12 +38,22 @@ def parse_args(argv: list[str] | None = None, base: Settings | None = None) -> S
     parser.add_argument("--public-url", help="the address others open this server at, given "
                         "by the share link, /api/share and the QR codes (behind Docker or a "
                         "proxy; env PLAYGROUND_PUBLIC_URL; default: the listening address)")
+    parser.add_argument("--engine", choices=["local", "ray"],
+                        help="local: this process holds every network (the default); ray: "
+                        "Ray actors hold them, on every core or a cluster, and any replica "
+                        "serves any network (needs the ray extra: pip install -e '.[ray]')")
+    parser.add_argument("--ray-address", help="with --engine ray: the Ray cluster to join "
+                        "(host:port of its head); without it, Ray starts on this machine")
+    parser.add_argument("--hosts", type=int, help="with --engine ray: how many Ray actors "
+                        "hold the networks (default: one per CPU of the cluster; the first "
+                        "replica decides)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
                         help=f"log level (default {base.log_level})")
     args = parser.parse_args(argv)
     return base.with_overrides(
         host=args.host, port=args.port, db=args.db, public_url=args.public_url,
-        log_level=args.log_level,
+        log_level=args.log_level, engine=args.engine, ray_address=args.ray_address,
+        hosts=args.hosts,
     )
 
 
@@ -55,8 +66,11 @@ def main(argv: list[str] | None = None) -> None:
     # server's. The socket bound here is the one the server listens on.
     listener = bind_port(settings)
     settings = settings.with_overrides(port=listener.getsockname()[1])  # --port 0: the one got
-    db_lock = lock_database(settings.db, listener)  # noqa: F841 (held until the process exits)
+    # Replicas of the Ray engine share the file: a shared lock keeps a local engine off it.
+    db_lock = lock_database(settings.db, listener,  # noqa: F841 (held until the process exits)
+                            shared=settings.engine == "ray")
     check_postgres_driver(settings.db)
+    check_ray(settings.engine)
     # One BLAS thread per training thread: the server runs many small products at once, where
     # a second BLAS thread only waits for a busy core. Set before NumPy is first imported.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -77,11 +91,40 @@ def main(argv: list[str] | None = None) -> None:
         problem = unreachable(settings.db)
         if problem is not None:
             raise SystemExit(f"{PROG}: {problem}")
+    if settings.engine == "ray":
+        serve_on_ray(settings, listener)
+        return
     app = create_app(settings)
     accelerator.warm_up()  # Numba's loops for small networks, when Numba is installed
     settle_memory()
     print(startup_message(settings), file=sys.stderr, flush=True)
     serve(app, settings, listener)
+
+
+def serve_on_ray(settings: Settings, listener: socket.socket) -> None:
+    """An API replica: Ray joined (or started here) and its hosts ready, then the server."""
+    from backend.api.app import create_app
+    from backend.engine.cluster import Cluster
+    from backend.engine.gateway import Gateway
+    from backend.serve import serve
+
+    where = settings.ray_address or "this machine"
+    print(f"Starting the Ray engine on {where}...", file=sys.stderr, flush=True)
+    try:
+        cluster = Cluster.connect(settings)
+    except Exception as exc:  # Ray's own errors: not reachable, timed out...
+        raise SystemExit(f"{PROG}: the Ray engine could not start on {where}: {exc}") from None
+    # Ray's handler of SIGTERM exits with status 15; after a graceful stop (the hosts' runs
+    # saved, below), the status is the local engine's: 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        app = create_app(settings, gateway=Gateway(cluster, settings.keepalive_seconds))
+        settle_memory()
+        print(f"{len(cluster.hosts)} hosts hold the networks.", file=sys.stderr)
+        print(startup_message(settings), file=sys.stderr, flush=True)
+        serve(app, settings, listener)
+    finally:
+        cluster.close()
 
 
 def bind_port(settings: Settings) -> socket.socket:
@@ -136,12 +179,24 @@ def check_postgres_driver(db: str) -> None:
                          "data/playground.db)")
 
 
-def lock_database(db: str, listener: socket.socket | None = None):
+def check_ray(engine: str) -> None:
+    """The Ray engine needs Ray (the ``ray`` extra): say so before starting."""
+    if engine != "ray":
+        return
+    from importlib.util import find_spec
+
+    if find_spec("ray") is None:
+        raise SystemExit(f"{PROG}: the Ray engine needs Ray: install it with pip install -e "
+                         "'.[ray]' (make run ENGINE=ray does), or use --engine local")
+
+
+def lock_database(db: str, listener: socket.socket | None = None, shared: bool = False):
     """An advisory lock (``flock``) on a file beside the database, held for the life of the
     process (the system lets go of it however the process ends, even by kill -9). A second
     server on the same file is refused: each keeps the networks it uses in memory and writes
-    them back, so the two would overwrite each other's changes. Returns the open lock file,
-    or None when there is nothing to lock or locks are not supported here."""
+    them back, so the two would overwrite each other's changes. ``shared``: replicas of the
+    Ray engine, whose hosts share the file, each hold the lock shared. Returns the open lock
+    file, or None when there is nothing to lock or locks are not supported here."""
     path = lock_path(db)
     if path is None:
         return None
@@ -155,7 +210,7 @@ def lock_database(db: str, listener: socket.socket | None = None):
     except OSError:
         return None  # the store reports a directory it cannot write to
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except OSError as exc:
         if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             handle.close()
@@ -167,14 +222,16 @@ def lock_database(db: str, listener: socket.socket | None = None):
             f"{PROG}: the database {db} is in use by another running server"
             f"{f' ({holder})' if holder else ''}. Two servers on one database would each keep "
             "networks in memory and overwrite each other's changes, so this one does not "
-            "start. Stop the other server, or give this one its own database: "
+            "start (replicas of the Ray engine share one: --engine ray). Stop the other "
+            "server, or give this one its own database: "
             f"{PROG} --db data/other.db (or make run DB=data/other.db; DB=:memory: keeps "
             "nothing).") from None
-    handle.seek(0)
-    handle.truncate()
-    where = f", port {listener.getsockname()[1]}" if listener is not None else ""
-    handle.write(f"process {os.getpid()}{where}\n")
-    handle.flush()
+    if not shared:  # who holds it, for the message above
+        handle.seek(0)
+        handle.truncate()
+        where = f", port {listener.getsockname()[1]}" if listener is not None else ""
+        handle.write(f"process {os.getpid()}{where}\n")
+        handle.flush()
     return handle
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "PLAYGROUND_"
+ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ class Settings:
     db: str = "data/playground.db"
     frontend_dir: str = str(REPO_ROOT / "frontend")
     log_level: str = "info"
+
+    # Where the networks live: this process (local), or Ray actors (ray, docs/SCALING.md).
+    engine: str = "local"
+    ray_address: str = ""  # a Ray cluster to join (host:port); "" starts Ray on this machine
+    hosts: int = 0  # Ray actors holding the networks; 0: one per CPU of the cluster
 
     # Limits (listed by GET /api/catalog).
     max_hidden_layers: int = 8
@@ -69,9 +75,19 @@ class Settings:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, int | float) and f.name != "port" and not value > 0:
+            if isinstance(value, int | float) and f.name not in ("port", "hosts") and \
+                    not value > 0:
                 raise ValueError(f"the setting {f.name} ({ENV_PREFIX}{f.name.upper()}) must be "
                                  f"above 0; got {value}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"the engine ({ENV_PREFIX}ENGINE, --engine) is one of "
+                             f"{', '.join(ENGINES)}; got {self.engine!r}")
+        if self.hosts < 0:
+            raise ValueError(f"the number of hosts ({ENV_PREFIX}HOSTS, --hosts) is 0 (one per "
+                             f"CPU) or more; got {self.hosts}")
+        if self.engine == "ray" and (self.db == ":memory:" or self.db.startswith("file:")):
+            raise ValueError("the Ray engine's hosts share the database: give it a SQLite file "
+                             "or a postgresql:// URL (--db), not :memory:")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"the port must be from 0 to 65535; got {self.port}")
         normalize_public_url(self.public_url)  # a clear error now rather than a broken link

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -48,16 +49,21 @@ class LiveServer:
 
 
 def start_server(db: Path, log: Path, port: int | None = None, env: dict | None = None,
-                 host: str = "127.0.0.1") -> LiveServer:
-    """Start ``python -m backend`` (the command the Dockerfile runs) and wait for /api/health."""
+                 host: str = "127.0.0.1", engine: str = "local",
+                 ray_address: str | None = None) -> LiveServer:
+    """Start ``python -m backend`` (the command the Dockerfile runs) and wait for /api/health;
+    ``engine`` ray: an API replica of the Ray engine (on a Ray of its own, or joining
+    ``ray_address``)."""
     port = port or free_port()
     command = [sys.executable, "-m", "backend", "--host", host, "--port", str(port),
-               "--db", str(db), "--log-level", "warning"]
+               "--db", str(db), "--log-level", "warning", "--engine", engine]
+    if ray_address:
+        command += ["--ray-address", ray_address]
     out = open(log, "ab")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                               env={**os.environ, **(env or {})})
+                               env={**os.environ, **RAY_QUIET, **(env or {})})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + (30 if engine == "local" else 120)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
@@ -72,10 +78,42 @@ def start_server(db: Path, log: Path, port: int | None = None, env: dict | None 
 
 
 @pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
+def live_server(tmp_path, engine, request) -> Iterator[LiveServer]:
+    """A server of its own for the test; on the Ray engine, one shared by the session's tests
+    (a Ray start takes seconds)."""
+    if engine == "ray":
+        yield request.getfixturevalue("ray_server")
+        return
     server = start_server(tmp_path / "playground.db", tmp_path / "server.log")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_server(tmp_path_factory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("ray-server")
+    server = start_server(folder / "playground.db", folder / "server.log", engine="ray")
+    yield server
+    server.stop(timeout=30)
+
+
+# -- the two engines ------------------------------------------------------------------------
+# A test marked ``both_engines`` that uses a live server (``live_server``, or ``engine`` passed
+# to start_server) runs once on the local engine and once on the Ray engine.
+
+ENGINES = ("local", "ray")
+RAY_QUIET = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0"}
+
+
+@pytest.fixture(scope="session")
+def engine(request) -> str:
+    name = getattr(request, "param", "local")
+    if name == "ray" and importlib.util.find_spec("ray") is None:
+        message = "Ray is not installed (pip install -e '.[ray]')"
+        if os.environ.get("PLAYGROUND_REQUIRE_RAY") == "1":
+            pytest.fail(message + ": PLAYGROUND_REQUIRE_RAY=1 says the Ray tests must run")
+        pytest.skip(message)
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -125,11 +163,15 @@ STORES = ("sqlite", "postgres")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_stores: runs on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "both_engines: runs on the local and the Ray engine")
 
 
 def pytest_generate_tests(metafunc):
     if metafunc.definition.get_closest_marker("both_stores") and "db" in metafunc.fixturenames:
         metafunc.parametrize("db", STORES, indirect=True)
+    if metafunc.definition.get_closest_marker("both_engines") and \
+            "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", ENGINES, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from backend.api.limits import BodySizeLimit
 from backend.api.routes import catalog, docs, health, networks, share, steps, surface, training
 from backend.core import accelerator
 from backend.services.budgets import Budgets
-from backend.services.networks import NetworkService
+from backend.services.networks import NetworkService, Peers, Shard
 from backend.services.steps import StepService
 from backend.services.store import open_store
 from backend.services.training import TrainingService
@@ -34,14 +34,26 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600.0
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, shard: Shard | None = None,
+               peers: Peers | None = None, gateway=None) -> FastAPI:
+    """The app. ``shard`` and ``peers``: for a host of the Ray engine, the networks it holds
+    and how it reaches the hosts of the others; ``gateway``: for an API replica of the Ray
+    engine, the hosts that answer every request about a network (backend/engine). The
+    replica keeps the network routes for the API's schema, but they run at the hosts."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if gateway is not None:
+            app.state.services = Services(settings, None, None, None, Budgets(settings),
+                                          None)
+            app.state.on_exit = gateway.on_exit
+            yield
+            return
         accelerator.warm_up()
         store = open_store(settings.db)
-        network_service = NetworkService(store, settings, loop=asyncio.get_running_loop())
+        network_service = NetworkService(store, settings, loop=asyncio.get_running_loop(),
+                                         shard=shard, peers=peers)
         training_service = TrainingService(settings, network_service)
         stopping = threading.Event()
         app.state.services = Services(settings, network_service, training_service,
@@ -83,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if frontend.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=frontend, html=True),
                                            name="frontend"))
+    if gateway is not None:
+        from backend.engine.gateway import ToHosts
+
+        app.add_middleware(ToHosts, gateway=gateway)
     # The last added runs first: the Host is checked before anything else is done.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)

@@ -37,19 +37,24 @@ def display_name(raw: str | None) -> str | None:
 def list_forks(networks: NetworkService, budgets: Budgets, parent: Entry) -> dict:
     """The forks of ``parent``, each with a thumbnail of its output while the thumbnails' work
     fits in one request's budget (later ones come without: ``thumbnail`` null)."""
-    budget = budgets.settings.max_request_work
-    spent = 0
+    left = budgets.settings.max_request_work
     forks = []
     for fork_id in networks.store.forks(parent.id, MAX_LISTED):
         try:
-            entry = networks.get(fork_id)
+            row, work = networks.on(fork_id, fork_card, left)
         except NotFound:  # deleted since
             continue
-        work = costs.grid_work(Shape.of(entry.experiment.net.sizes), THUMBNAIL_RESOLUTION, None)
-        draw = spent + work <= budget
-        spent += work if draw else 0
-        forks.append(networks.read(entry, lambda exp, e=entry, d=draw: card(e, exp, d)))
+        left -= work
+        forks.append(row)
     return {"parent": parent.id, "resolution": THUMBNAIL_RESOLUTION, "forks": forks}
+
+
+def fork_card(networks: NetworkService, fork_id: str, work_left: int) -> tuple[dict, int]:
+    """A fork's row, with its thumbnail if that costs at most ``work_left``; and that work."""
+    entry = networks.get(fork_id)
+    work = costs.grid_work(Shape.of(entry.experiment.net.sizes), THUMBNAIL_RESOLUTION, None)
+    draw = work <= work_left
+    return networks.read(entry, lambda exp: card(entry, exp, draw)), work if draw else 0
 
 
 def card(entry: Entry, exp: Experiment, thumbnail: bool) -> dict:

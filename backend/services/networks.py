@@ -184,10 +184,15 @@ class NetworkService:
     alone fill the budget, a network that would need room is refused for now (Busy).
     """
 
-    def __init__(self, store: Store, settings: Settings, loop=None):
+    def __init__(self, store: Store, settings: Settings, loop=None,
+                 shard: Shard | None = None, peers: Peers | None = None):
+        """``shard``: the networks this process holds (all of them by default); ``peers``:
+        how to reach the processes that hold the others (the Ray engine's hosts)."""
         self.store = store
         self.settings = settings
         self.loop = loop
+        self.shard = shard or Shard()
+        self.peers = peers
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._reclaiming = threading.Lock()
@@ -202,7 +207,7 @@ class NetworkService:
         self.check_quotas(client)
         token = secrets.token_urlsafe(32)
         stamp = now_iso()
-        entry = Entry(secrets.token_hex(16), hash_token(token), experiment, stamp, stamp,
+        entry = Entry(self.shard.new_id(), hash_token(token), experiment, stamp, stamp,
                       Channel(self.loop, self.settings.keepalive_seconds),
                       parent=parent, name=name)
         entry.held = held_bytes(entry)
@@ -227,6 +232,9 @@ class NetworkService:
         loaded = self.store.load(network_id) if _plausible_id(network_id) else None
         if loaded is None:
             raise NotFound(f"no network with id {network_id!r}")
+        if not self.shard.owns(network_id):  # a second live copy would diverge from the first
+            raise RuntimeError(f"network {network_id} belongs to host "
+                               f"{self.shard.host_of(network_id)}, not to this one")
         token_hash, doc, created_at, updated_at = loaded
         last_run = doc.get("last_run")
         if doc.get("status") in ("training", "queued"):
@@ -294,49 +302,49 @@ class NetworkService:
 
         return self.change(entry, reset)
 
-    def replace(self, entry: Entry, successor: Entry) -> None:
-        """Its owner moved on to ``successor``: viewers are sent there (a ``replaced`` event)
-        and the state says so, for anyone who opens the old link later.
+    def replace(self, entry: Entry, successor_id: str) -> None:
+        """Its owner moved on to ``successor_id``: viewers are sent there (a ``replaced``
+        event) and the state says so, for anyone who opens the old link later.
 
-        ``successor`` may be ``entry`` itself when it was replaced by one of its forks (a
+        ``successor_id`` may be ``entry``'s own id when it was replaced by one of its forks (a
         teacher showing a student's network): its owner is back, and the viewers it sent to
         the fork are called back (a ``replaced`` event on the fork, marked ``back``: the
         fork's own owner stays)."""
-        if successor.id == entry.id and not entry.replaced_by:
+        if successor_id == entry.id and not entry.replaced_by:
             raise Conflict("a network cannot replace itself")
-        away = entry.replaced_by if successor.id == entry.id else None
+        successor = self.on(successor_id, describe)  # NotFound when there is none
+        away = entry.replaced_by if successor_id == entry.id else None
 
         def mark(exp: Experiment) -> None:  # by whoever owns the network now (a run, maybe)
-            entry.replaced_by = None if away else successor.id
+            entry.replaced_by = None if away else successor_id
             self.save(entry)
 
         entry.call(mark)
         if not away:
             self._inherit(entry, successor)
-            entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor.id}))
+            entry.channel.publish("replaced", dumps({"id": entry.id, "by": successor_id}))
             return
         # The fork's owner may have moved on since (new data or shape): its viewers with them.
         for _ in range(MAX_HOPS):
-            fork = self.in_memory(away) if away else None
-            if fork is None or fork.parent != entry.id:
+            if not away:
                 return
-            fork.channel.publish("replaced", dumps({"id": fork.id, "by": entry.id,
-                                                    "back": True}))
-            away = fork.replaced_by
+            away = self.on(away, call_back, entry.id)
 
-    def _inherit(self, entry: Entry, successor: Entry) -> None:
+    def _inherit(self, entry: Entry, successor: dict) -> None:
         """A fork's owner who made a new network in its place (new data or a new shape) is
         still one of the parent's class: the new network (made after it, forked from
         nothing) becomes the fork, with its name."""
-        if entry.parent is None or successor.parent is not None or \
-                successor.created_at <= entry.created_at:
+        if entry.parent is None or successor["parent"] is not None or \
+                successor["created_at"] <= entry.created_at:
             return
+        self.on(successor["id"], adopt, entry.parent, entry.name)
 
-        def adopt(exp: Experiment) -> None:
-            successor.parent, successor.name = entry.parent, successor.name or entry.name
-            self.save(successor)
-
-        successor.call(adopt)
+    def on(self, network_id: str, fn: Callable[..., Any], *args):
+        """``fn(service, network_id, *args)`` by the service that holds the network: this one,
+        or a peer's (``fn`` a module-level function, so that it can be sent there)."""
+        if self.peers is None or self.shard.owns(network_id):
+            return fn(self, network_id, *args)
+        return self.peers.call(self.shard.host_of(network_id), fn, network_id, *args)
 
     def read(self, entry: Entry, fn: Callable[[Experiment], Any]):
         def look(exp: Experiment):
@@ -496,3 +504,69 @@ def publish_snapshot(entry: Entry) -> None:
     """Tell every viewer the whole state (after a change outside a run's epochs)."""
     if entry.channel.viewers:
         entry.channel.publish("snapshot", dumps(snapshot(entry)))
+
+
+# -- what one network's service does for another's (NetworkService.on) ------------------------
+
+def describe(networks: NetworkService, network_id: str) -> dict:
+    entry = networks.get(network_id)
+    return {"id": entry.id, "created_at": entry.created_at, "parent": entry.parent}
+
+
+def adopt(networks: NetworkService, network_id: str, parent: str, name: str | None) -> None:
+    """The network becomes a fork of ``parent`` (see NetworkService._inherit)."""
+    entry = networks.get(network_id)
+
+    def mark(exp: Experiment) -> None:
+        entry.parent, entry.name = parent, entry.name or name
+        networks.save(entry)
+
+    entry.call(mark)
+
+
+def call_back(networks: NetworkService, fork_id: str, parent_id: str) -> str | None:
+    """The viewers that ``parent_id`` sent to its fork ``fork_id`` go back to it; the network
+    the fork's owner moved on to since (they may be there), if any."""
+    fork = networks.in_memory(fork_id)
+    if fork is None or fork.parent != parent_id:
+        return None
+    fork.channel.publish("replaced", dumps({"id": fork.id, "by": parent_id, "back": True}))
+    return fork.replaced_by
+
+
+# -- which process holds which network ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shard:
+    """The networks one process holds: those whose id falls to host ``index`` of ``count``
+    (the Ray engine's hosts). The default, one of one, holds them all."""
+
+    index: int = 0
+    count: int = 1
+
+    def host_of(self, network_id: str) -> int:
+        return host_of(network_id, self.count)
+
+    def owns(self, network_id: str) -> bool:
+        return self.count == 1 or self.host_of(network_id) == self.index
+
+    def new_id(self) -> str:
+        """A fresh random id of this shard (``count`` tries on average)."""
+        while True:
+            network_id = secrets.token_hex(16)
+            if self.owns(network_id):
+                return network_id
+
+
+def host_of(network_id: str, count: int) -> int:
+    """The host of ``count`` that holds a network (an id that is none: the first, which
+    answers that there is no such network)."""
+    return int(network_id[:8], 16) % count if _plausible_id(network_id) else 0
+
+
+class Peers:
+    """How a host reaches the others: ``call(host, fn, network_id, *args)`` runs
+    ``fn(their service, network_id, *args)`` there and returns what it returns."""
+
+    def call(self, host: int, fn: Callable[..., Any], network_id: str, *args):
+        raise NotImplementedError

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
@@ -61,18 +62,35 @@ class Channel:
         self._evicted = 0  # the newest event pushed out of the buffer (not a pruned frame)
         self._waiters: set[asyncio.Future] = set()
         self._variants: Counter = Counter()
+        # Viewers elsewhere (another process relays this channel to them): key -> (their
+        # count per variant, until when that holds unless renewed).
+        self._remote: dict[Hashable, tuple[dict, float]] = {}
         self._lock = threading.Lock()
         self.closed = False
 
     @property
     def viewers(self) -> int:
-        with self._lock:
-            return sum(self._variants.values())
+        return sum(self.viewers_by_variant().values())
 
     def viewers_by_variant(self) -> dict[Variant, int]:
-        """How many viewers follow each variant right now."""
+        """How many viewers follow each variant right now, here and through relays."""
         with self._lock:
-            return {v: count for v, count in self._variants.items() if count > 0}
+            counts = Counter(self._variants)
+            now = time.monotonic()
+            for key, (variants, until) in list(self._remote.items()):
+                if until < now:
+                    del self._remote[key]
+                else:
+                    counts.update(variants)
+            return {v: count for v, count in counts.items() if count > 0}
+
+    def hold_remote(self, key: Hashable, variants: dict[Variant, int], seconds: float) -> None:
+        """``variants``: the viewers a relay (``key``) serves, counted for ``seconds``."""
+        with self._lock:
+            if variants:
+                self._remote[key] = (dict(variants), time.monotonic() + seconds)
+            else:
+                self._remote.pop(key, None)
 
     @property
     def nbytes(self) -> int:
@@ -85,9 +103,14 @@ class Channel:
         event loop."""
         if isinstance(payloads, str):
             payloads = {None: payloads}
-        encoded = {variant: sse(name, text) for variant, text in payloads.items()}
+        self.publish_encoded(name, {variant: sse(name, text) for variant, text in
+                                    payloads.items()})
+
+    def publish_encoded(self, name: str, encoded: dict, seq: int | None = None) -> None:
+        """Add an event already on the wire (``sse`` bytes per variant); ``seq``: the number it
+        has in the channel it is relayed from (it keeps it here), else the next one."""
         with self._lock:
-            event = Event(next(self._seq), name, encoded)
+            event = Event(next(self._seq) if seq is None else seq, name, encoded)
             if name == "progress":  # only the newest frame is worth keeping (they are big)
                 kept = [e for e in self._events if e.name != "progress"]
                 if len(kept) != len(self._events):
@@ -123,7 +146,25 @@ class Channel:
     def last_seq(self) -> int:
         return self._last_seq
 
-    def _since(self, seq: int) -> tuple[list[Event], bool]:
+    async def wait_after(self, seq: int, timeout: float) -> bool:
+        """Wait until an event after ``seq`` is published or the channel closes (True), or
+        ``timeout`` seconds pass (False)."""
+        if self._last_seq > seq or self.closed:
+            return True
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.add(fut)
+        try:
+            if self._last_seq > seq or self.closed:
+                return True
+            try:
+                await asyncio.wait_for(fut, timeout)
+            except TimeoutError:
+                return False
+            return True
+        finally:  # also when the waiter is cancelled
+            self._waiters.discard(fut)
+
+    def since(self, seq: int) -> tuple[list[Event], bool]:
         """Events after ``seq`` (progress coalesced to the newest), and whether some were lost."""
         with self._lock:
             pending = [e for e in self._events if e.seq > seq]
@@ -135,26 +176,17 @@ class Channel:
         """Yield every event after ``after``, as bytes to send; KEEPALIVE after a quiet
         while; None when the viewer fell so far behind that events were lost (it should be
         sent a fresh snapshot)."""
-        loop = asyncio.get_running_loop()
         with self._lock:
             self._variants[variant] += 1
         try:
             seq = after
             while not self.closed:
-                if self._last_seq == seq:
-                    fut = loop.create_future()
-                    self._waiters.add(fut)
-                    try:
-                        if self._last_seq == seq and not self.closed:
-                            try:
-                                await asyncio.wait_for(fut, self.keepalive_seconds)
-                            except TimeoutError:
-                                yield KEEPALIVE
-                    finally:  # also when the viewer leaves during the keep-alive
-                        self._waiters.discard(fut)
+                if self._last_seq <= seq:  # below: a relay's channel catching up
+                    if not await self.wait_after(seq, self.keepalive_seconds):
+                        yield KEEPALIVE
                     continue
-                events, lost = self._since(seq)
-                seq = self._last_seq if not events else events[-1].seq
+                events, lost = self.since(seq)
+                seq = max(seq, self._last_seq if not events else events[-1].seq)
                 if lost:
                     yield None
                 for event in events:

@@ -6,7 +6,7 @@ import pytest
 
 from tests.live.sse import Follower
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_engines]
 
 # The worked-example lesson's network (frontend/js/lessons.js): 2-2-1, ReLU then Linear.
 WORKED_EXAMPLE = {"dataset": {"name": "xor"}, "hidden": [2], "activations": ["relu", "linear"],

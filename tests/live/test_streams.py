@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import start_server
 from tests.live.sse import Follower
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_engines]
 
 
 def create(server, body: dict) -> tuple[str, dict]:
@@ -74,12 +74,13 @@ def test_the_stream_stays_open_across_runs_and_a_late_viewer_starts_right(live_s
     late.close()
 
 
-def test_a_queued_run_shows_each_status_as_a_snapshot_in_order(tmp_path):
+def test_a_queued_run_shows_each_status_as_a_snapshot_in_order(tmp_path, engine):
     """The events docs/API.md lists for a run, in their order, on a server with one training
-    thread held by another run (so that the run is sure to wait in the queue)."""
-    server = start_server(tmp_path / "playground.db", tmp_path / "server.log",
+    thread held by another run (so that the run is sure to wait in the queue; on the Ray
+    engine, one host holds every network)."""
+    server = start_server(tmp_path / "playground.db", tmp_path / "server.log", engine=engine,
                           env={"PLAYGROUND_MAX_CONCURRENT_RUNS": "1",
-                               "PLAYGROUND_RUN_SLICE_SECONDS": "60"})
+                               "PLAYGROUND_RUN_SLICE_SECONDS": "60", "PLAYGROUND_HOSTS": "1"})
     try:
         busy_url, busy_owner = create(server, {"dataset": {"name": "spiral"}, "hidden": [8, 8]})
         assert httpx.post(busy_url + "/train", json={"epochs": 1_000_000},

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import start_server
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_engines]
 BACKPROP = ["relu", "linear", "sigmoid", "tanh"]
 HUGE = 1e6  # the largest learning rate the API accepts
 
@@ -32,9 +32,9 @@ def strict(text: str):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, engine):
     folder = tmp_path_factory.mktemp("blowups")
-    server = start_server(folder / "playground.db", folder / "server.log")
+    server = start_server(folder / "playground.db", folder / "server.log", engine=engine)
     yield server
     server.stop()
 

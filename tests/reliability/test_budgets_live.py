@@ -19,7 +19,7 @@ from tests.conftest import start_server
 from tests.live.sse import Follower
 from tests.live.test_persistence import GRACEFUL
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_engines]
 MB = 1_000_000
 WIDE = {"dataset": {"name": "spiral", "n_samples": 10_000}, "hidden": [64] * 8}
 MARGIN_MB = 120  # the allocator's slack and the answers in flight, beyond the budget
@@ -49,12 +49,13 @@ def create(server, body: dict) -> tuple[str, dict]:
 
 
 @pytest.fixture
-def server_with(tmp_path):
+def server_with(tmp_path, engine):
     servers = []
 
     def start(**env) -> object:
         server = start_server(tmp_path / f"{len(servers)}.db", tmp_path / f"{len(servers)}.log",
-                              env={f"PLAYGROUND_{k.upper()}": str(v) for k, v in env.items()})
+                              env={f"PLAYGROUND_{k.upper()}": str(v) for k, v in env.items()},
+                              engine=engine)
         servers.append(server)
         return server
 

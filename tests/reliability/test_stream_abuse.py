@@ -24,14 +24,14 @@ import pytest
 from tests.conftest import start_server
 from tests.live.sse import Follower
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_engines]
 VIEWERS = 200
 ANYIO_WORKERS = 40  # the default size of the thread pool behind run_in_threadpool
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = start_server(tmp_path / "playground.db", tmp_path / "server.log")
+def server(tmp_path, engine):
+    server = start_server(tmp_path / "playground.db", tmp_path / "server.log", engine=engine)
     yield server
     server.stop()
 

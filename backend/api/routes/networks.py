@@ -117,7 +117,7 @@ def replaced(body: ReplacedBody, entry: OwnedEntry, services: ServicesDep) -> di
     when the data or the shape changed): their pages follow along. `by` this network itself,
     after it was replaced by one of its forks: its owner is back, and the viewers it sent to
     the fork come back too."""
-    services.networks.replace(entry, services.networks.get(body.by))
+    services.networks.replace(entry, body.by)
     return services.networks.read(entry, lambda exp: snapshot(entry))
 
 

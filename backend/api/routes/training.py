@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from backend.api.deps import NetworkEntry, OwnedEntry, ServicesDep
 from backend.api.schemas import EmptyBody, GridType, TrainBody
@@ -16,6 +16,10 @@ from backend.services.networks import snapshot
 from backend.services.streams import sse
 
 router = APIRouter(prefix="/networks/{network_id}", tags=["training"])
+
+# Set in the ASGI scope (never by a client) when a relay of the Ray engine opens a stream: the
+# answer is then where the stream starts (its variant, sequence number and snapshot), as JSON.
+RELAY_SCOPE_KEY = "playground.relay"
 
 
 @router.post("/train", status_code=202)
@@ -69,8 +73,8 @@ EVENT_STREAM = {200: {
 @router.get("/events", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def events(
     entry: NetworkEntry, services: ServicesDep,
-    variant: Annotated[tuple | None, Depends(frame_variant)],
-) -> StreamingResponse:
+    variant: Annotated[tuple | None, Depends(frame_variant)], request: Request,
+) -> Response:
     """Server-Sent Events: a `snapshot` now, `progress` while a run trains (about 20 a second
     at most), `done` at the end of each run, `lab` after each teaching step (forward, backward,
     update) with its numbers, `replaced` when the owner moves on. Stays open across runs."""
@@ -81,6 +85,10 @@ async def events(
         state = await run_in_threadpool(services.networks.read, entry,
                                         lambda exp: snapshot(entry))
         return sse("snapshot", dumps(state))
+
+    if request.scope.get(RELAY_SCOPE_KEY):  # a relay opens the stream (backend/engine)
+        return JSONResponse({"variant": variant, "after": after,
+                             "snapshot": (await current_state()).decode()})
 
     async def stream() -> AsyncIterator[bytes]:
         # The channel's events are already bytes on the wire, encoded once for every viewer.

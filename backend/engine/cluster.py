@@ -1,0 +1,132 @@
+"""The Ray engine as an API replica sees it: Ray joined (or started on this machine) and the
+hosts found by name, or started when this is the first replica."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+from pathlib import Path
+
+from backend.engine import inprocess
+from backend.services.networks import host_of
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "nn-playground"
+READY_SECONDS = 120.0  # hosts starting (their first start imports and warms up the core)
+RETRY_SECONDS = 15.0  # a read whose host died is asked again for this long (Ray restarts it)
+# The hosts' processes, as the command line sets its own (backend.__main__): one BLAS thread.
+HOST_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def host_name(index: int) -> str:
+    return f"host-{index}"
+
+
+class HostDied(Exception):
+    """The host of a network stopped while answering (Ray starts it again)."""
+
+
+class Cluster:
+    def __init__(self, hosts: list, started_ray: bool):
+        self.hosts = hosts
+        self.started_ray = started_ray
+        self._turn = itertools.count()
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Cluster:
+        """Join ``settings.ray_address`` (or start Ray on this machine's cores) and find the
+        hosts there, starting those missing; ready to serve when this returns."""
+        import ray
+
+        started = not settings.ray_address
+        ray.init(address=settings.ray_address or None, namespace=NAMESPACE,
+                 include_dashboard=False, logging_level=logging.WARNING,
+                 log_to_driver=True, configure_logging=False)
+        cpus = max(1.0, ray.cluster_resources().get("CPU", 1.0))
+        directory = ray.remote(Directory).options(
+            name="directory", get_if_exists=True, lifetime="detached", num_cpus=0,
+        ).remote(settings.hosts or int(cpus))
+        count = ray.get(directory.hosts.remote())
+        if settings.hosts and settings.hosts != count:
+            log.warning("this cluster already has %d hosts (--hosts %d ignored)", count,
+                        settings.hosts)
+        hosts = [host_actor(settings, index, count, cpus) for index in range(count)]
+        ray.get([h.ready.remote() for h in hosts], timeout=READY_SECONDS)
+        return cls(hosts, started)
+
+    def host_for(self, network_id: str | None):
+        """The host of a network; for a new one, each host in turn."""
+        index = host_of(network_id, len(self.hosts)) if network_id else \
+            next(self._turn) % len(self.hosts)
+        return self.hosts[index]
+
+    async def handle(self, network_id: str | None, request: inprocess.Request,
+                     method: str = "handle"):
+        """The host's answer; a read is asked again while Ray restarts a host that died, a
+        change is not (it may have been done): HostDied."""
+        import ray
+
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + RETRY_SECONDS
+        while True:
+            host = self.host_for(network_id)
+            try:
+                return await getattr(host, method).remote(request)
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+                if request.method not in ("GET", "HEAD") or loop.time() > give_up:
+                    raise HostDied from None
+            await asyncio.sleep(0.25)
+
+    def stopping(self) -> None:
+        """This replica is stopping: when it started Ray, its hosts stop too (their runs and
+        long steps end and save now, without waiting for an answer here)."""
+        if self.started_ray:
+            for host in self.hosts:
+                host.shutdown.remote()
+
+    def close(self) -> None:
+        """Leave the cluster; the hosts of a Ray started here stop first (each run saves what
+        it did), with it."""
+        import ray
+
+        if self.started_ray:
+            try:
+                ray.get([h.shutdown.remote() for h in self.hosts], timeout=20)
+            except Exception:
+                log.exception("stopping the hosts")
+        ray.shutdown()
+
+
+class Directory:
+    """How many hosts the cluster has: the first replica decides, the others follow (every
+    replica must find a network at the same host)."""
+
+    def __init__(self, hosts: int):
+        self._hosts = hosts
+
+    def hosts(self) -> int:
+        return self._hosts
+
+
+def host_actor(settings: Settings, index: int, count: int, cpus: float):
+    import ray
+
+    from backend.engine.host import Host
+
+    return ray.remote(Host).options(
+        name=host_name(index), namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
+        max_restarts=-1, max_concurrency=1000, num_cpus=min(1.0, cpus / count),
+        runtime_env={"env_vars": HOST_ENV},
+    ).remote(host_settings(settings), index, count)
+
+
+def host_settings(settings: Settings) -> Settings:
+    """The settings a host runs with: a SQLite file named from where the replica runs."""
+    db = settings.db
+    if "://" not in db and db != ":memory:" and not db.startswith("file:"):
+        db = str(Path(db).resolve())
+    return settings.with_overrides(db=db, frontend_dir=os.path.abspath(settings.frontend_dir))

@@ -1,0 +1,131 @@
+"""A host: the Ray actor that holds the live networks whose ids fall to it (its shard).
+
+It runs the same app as the local engine, in-process: a replica hands it each request for
+one of its networks (:meth:`Host.handle`), so both engines answer alike. Within the host
+every network's calls are serialised as in one process (its lock, or its run's thread), and
+training runs here, off the replicas. Each replica follows a network's events with one long
+poll (:meth:`Host.poll`) and fans them out to its own viewers; the frames are encoded here,
+once per network.
+
+When its process dies (killed, or by Ray's memory monitor), Ray starts the host again on a
+worker: its networks come back from the store when next asked for, with the weights of
+their last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+
+from backend.api.routes.training import RELAY_SCOPE_KEY
+from backend.engine import inprocess
+from backend.services.networks import Peers, Shard
+from backend.settings import Settings
+
+HOLD_SECONDS = 20.0  # a replica's viewers count here this long after its last poll
+
+
+SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
+
+
+class Host:
+    def __init__(self, settings: Settings, index: int, count: int):
+        self.settings = settings
+        self.shard = Shard(index, count)
+        self.incarnation = secrets.token_hex(8)  # a new one each time Ray starts it again
+        self._app = None
+        self._lifespan = None
+        self._requests: dict[str, asyncio.Event] = {}  # being answered, by id
+
+    async def _started(self):
+        if self._app is None:  # the first call (Ray runs an actor's __init__ without a loop)
+            from backend.api.app import create_app
+
+            app = create_app(self.settings, self.shard, RayPeers())
+            lifespan = app.router.lifespan_context(app)
+            await lifespan.__aenter__()
+            if self._app is None:
+                self._app, self._lifespan = app, lifespan
+            else:  # two first calls at once: keep the one that finished first
+                await lifespan.__aexit__(None, None, None)
+        return self._app
+
+    async def ready(self) -> dict:
+        await self._started()
+        return {"incarnation": self.incarnation, "pid": os.getpid(), "index": self.shard.index}
+
+    async def handle(self, request: inprocess.Request) -> inprocess.Answer:
+        left = self._requests[request.id] = asyncio.Event()
+        try:
+            return await inprocess.call(await self._started(), request, left=left)
+        finally:
+            del self._requests[request.id]
+
+    async def client_left(self, request_id: str) -> None:
+        """The client of a request being answered went away (a long step ends early)."""
+        left = self._requests.get(request_id)
+        if left is not None:
+            left.set()
+
+    async def open_stream(self, request: inprocess.Request) -> tuple[inprocess.Answer, str]:
+        """Where a replica's relay of ``GET /events`` starts: the app's JSON answer (variant,
+        sequence number and the first snapshot) or its error; and this host's incarnation."""
+        answer = await inprocess.call(await self._started(), request, {RELAY_SCOPE_KEY: True})
+        return answer, self.incarnation
+
+    async def poll(self, network_id: str, relay: str, after: int, variants: dict,
+                   wait: float) -> dict:
+        """The network's events after ``after`` (waiting up to ``wait`` seconds for one), for
+        the relay ``relay`` whose viewers follow ``variants`` ({variant: count}). ``closed``:
+        the stream ended here (the network left memory or was deleted): its viewers should
+        reconnect; ``lost``: events were dropped before the relay got them."""
+        app = await self._started()
+        entry = app.state.services.networks.in_memory(network_id)
+        if entry is None or entry.channel.closed:
+            return {"incarnation": self.incarnation, "closed": True, "lost": False,
+                    "events": []}
+        channel = entry.channel
+        channel.hold_remote(relay, variants, HOLD_SECONDS)
+        if variants:
+            await channel.wait_after(after, wait)
+        events, lost = channel.since(after)
+        return {"incarnation": self.incarnation, "closed": channel.closed, "lost": lost,
+                "events": [(e.seq, e.name, e.payloads) for e in events]}
+
+    async def peer(self, fn: Callable[..., Any], network_id: str, *args):
+        """``fn(service, network_id, *args)`` for another host (NetworkService.on)."""
+        app = await self._started()
+        return await run_in_threadpool(fn, app.state.services.networks, network_id, *args)
+
+    async def shutdown(self) -> None:
+        """Stop the runs and the long steps (each saves what it did) and end the streams,
+        before Ray stops: the requests being answered end first (they save their work)."""
+        if self._lifespan is None:
+            return
+        app, lifespan, self._lifespan = self._app, self._lifespan, None
+        app.state.on_exit()
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + SHUTDOWN_SECONDS
+        while self._requests and loop.time() < give_up:
+            await asyncio.sleep(0.05)
+        await lifespan.__aexit__(None, None, None)
+
+
+class RayPeers(Peers):
+    """The other hosts, found by name in the cluster."""
+
+    def call(self, host: int, fn: Callable[..., Any], network_id: str, *args):
+        import ray
+
+        from backend.engine.cluster import NAMESPACE, host_name
+
+        handle = ray.get_actor(host_name(host), namespace=NAMESPACE)
+        try:
+            return ray.get(handle.peer.remote(fn, network_id, *args), timeout=60)
+        except ray.exceptions.RayTaskError as exc:
+            raise (exc.cause or exc) from None

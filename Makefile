@@ -6,6 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # DB: a SQLite file, :memory:, or a postgresql:// URL (then `run` installs the postgres extra)
 DB ?= data/playground.db
+# ENGINE: local (one process) or ray (Ray actors on every core; `run` installs the ray extra)
+ENGINE ?= local
+STUDENTS ?= 40
 
 .PHONY: run test lint check-browser bench fuzz load clean
 
@@ -26,18 +29,24 @@ $(VENV)/.installed-postgres: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[postgres]'
 	touch $@
 
+$(VENV)/.installed-ray: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[ray]'
+	touch $@
+
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
-ifneq ($(filter postgresql://% postgres://%,$(DB)),)
-RUN_NEEDS := $(VENV)/.installed-postgres
-else
 RUN_NEEDS := $(VENV)/.installed
+ifneq ($(filter postgresql://% postgres://%,$(DB)),)
+RUN_NEEDS += $(VENV)/.installed-postgres
+endif
+ifeq ($(ENGINE),ray)
+RUN_NEEDS += $(VENV)/.installed-ray
 endif
 
 run: $(RUN_NEEDS)
-	$(PY) -m backend --host $(HOST) --port $(PORT) --db '$(DB)'
+	$(PY) -m backend --host $(HOST) --port $(PORT) --db '$(DB)' --engine $(ENGINE)
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check backend tests bench
@@ -64,9 +73,10 @@ fuzz: $(VENV)/.installed-test
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q --timeout=1800 -p no:cacheprovider \
 		tests/reliability/test_fuzz.py
 
-# A classroom on loopback: 40 students and a teacher for 30 s (docs/RELIABILITY.md).
+# A classroom on loopback: 40 students and a teacher for 30 s (docs/RELIABILITY.md), on the
+# local engine; ENGINE=ray or ENGINE=both (the two in one run, side by side), STUDENTS=150.
 load: $(VENV)/.installed-test
-	$(PY) -m bench.load
+	$(PY) -m bench.load --engine $(ENGINE) --students $(STUDENTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output

@@ -43,7 +43,9 @@ class Cluster:
         import ray
 
         started = not settings.ray_address
-        ray.init(address=settings.ray_address or None, namespace=NAMESPACE,
+        # "local": a Ray of its own, never one found running here (`ray start` leaves a note
+        # of its cluster that a plain ray.init() would join).
+        ray.init(address=settings.ray_address or "local", namespace=NAMESPACE,
                  include_dashboard=False, logging_level=logging.WARNING,
                  log_to_driver=True, configure_logging=False)
         cpus = max(1.0, ray.cluster_resources().get("CPU", 1.0))

@@ -34,7 +34,10 @@ def _fail(message: str):
 class Follower:
     """Follows a network's events in a thread and keeps everything it received."""
 
-    def __init__(self, url: str, query: str = ""):
+    def __init__(self, url: str, query: str = "", may_drop: bool = False):
+        """``may_drop``: the server may go away mid-stream (a fault test): the stream then
+        ends (see ``ended``) instead of failing the test."""
+        self.may_drop = may_drop
         self.received: list[tuple[str, dict, float]] = []
         self.status: int | None = None
         self.content_type = ""
@@ -54,8 +57,13 @@ class Follower:
                     if self._stop.is_set():
                         return
         except (httpx.HTTPError, RuntimeError):
-            if not self._stop.is_set():
+            if not self._stop.is_set() and not self.may_drop:
                 raise
+
+    @property
+    def ended(self) -> bool:
+        """The stream is over (the server ended it, or went away)."""
+        return not self._thread.is_alive()
 
     def names(self) -> list[str]:
         return [name for name, _, _ in self.received]

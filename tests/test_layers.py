@@ -15,6 +15,9 @@ ALLOWED = {
     "services": ("backend.core", "backend.services", "backend.settings", "backend.allocator"),
     "api": ("backend.core", "backend.services", "backend.api", "backend.settings",
             "backend.sharing", "backend.netinfo", "backend.__version__"),
+    # The Ray engine runs the app in its hosts and puts a gateway in front of it in replicas.
+    "engine": ("backend.core", "backend.services", "backend.api", "backend.engine",
+               "backend.settings"),
 }
 # The core's only third-party import is NumPy; Numba lives behind backend.core.accelerator.
 CORE_THIRD_PARTY = {"numpy"}

@@ -95,10 +95,8 @@ def create_app(settings: Settings | None = None, shard: Shard | None = None,
     if frontend.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=frontend, html=True),
                                            name="frontend"))
-    if gateway is not None:
-        from backend.engine.gateway import ToHosts
-
-        app.add_middleware(ToHosts, gateway=gateway)
+    if gateway is not None:  # innermost: after the guards, before any route
+        app.add_middleware(gateway.middleware, gateway=gateway)
     # The last added runs first: the Host is checked before anything else is done.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)

@@ -26,13 +26,15 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class Gateway:
-    """What a replica keeps: the cluster's hosts and its relays."""
+    """What a replica keeps: the cluster's hosts and its relays. The app puts ``middleware``
+    (``ToHosts``, below) in front of its routes."""
 
     def __init__(self, cluster: Cluster, keepalive_seconds: float):
         self.cluster = cluster
         self.keepalive_seconds = keepalive_seconds
         self.name = secrets.token_hex(6)  # this replica, as the hosts count its viewers
         self.relays: dict[str, Relay] = {}
+        self.middleware = ToHosts
 
     def on_exit(self) -> None:
         """At shutdown: every viewer's stream ends (the page reconnects to another replica);

@@ -193,8 +193,11 @@ class ProcessWatch:
                                                                    strict=False)]
         mean = (c1 - c0) / (t1 - t0)
         names: dict[str, int] = {}
-        for _, _, name in self.seen.values():
+        by_name: dict[str, float] = {}  # CPU over the watch, % of one core, by process name
+        for (pid, _), (first, last, name) in self.seen.items():
             names[name] = names.get(name, 0) + 1
+            name = "replica" if pid == self.pid and self.tree else name
+            by_name[name] = by_name.get(name, 0.0) + 100 * (last - first) / (t1 - t0)
         return {"cpu_mean_percent": 100 * mean,
                 "cpu_peak_percent": 100 * max(peaks, default=0.0),
                 "cores_mean": mean,
@@ -205,6 +208,7 @@ class ProcessWatch:
                 "threads_end": self.status("Threads"),
                 "processes_peak": max(self.counts, default=1),
                 "process_names": dict(sorted(names.items())),
+                "cpu_percent_by_name": dict(sorted(by_name.items(), key=lambda kv: -kv[1])),
                 "machine_busy_percent": 100 * (b1 - b0) / (m1 - m0),
                 "loadavg_start_end": self.loadavg}
 
@@ -489,7 +493,10 @@ def server_line(r: dict) -> str:
             f"{s['cpu_peak_percent']:.0f}%), {s['cores_mean']:.2f} cores: the replica and every "
             f"process below it ({seen - 1} of Ray's seen, {s['processes_peak']} processes at "
             f"most at once); peak summed RSS {s['rss_peak_mb']:.0f} MB (pages shared between "
-            f"them counted in each), {s['threads_end']} threads in the replica at the end")
+            f"them counted in each), {s['threads_end']} threads in the replica at the end\n"
+            f"  CPU by process (% of one core): " + ", ".join(
+                f"{name} {cpu:.0f}" for name, cpu in s["cpu_percent_by_name"].items()
+                if cpu >= 0.5))
 
 
 def show(r: dict) -> str:

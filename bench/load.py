@@ -421,7 +421,7 @@ async def classroom(base: str, pid: int, students: int, seconds: float, cycles: 
     stop_watch.set()
     await watcher
 
-    window = (began + 4.0, began + seconds)  # every student is in after the first 3 s
+    window = (began + min(4.0, seconds / 2), began + seconds)  # all are in after 3 s
     teacher_fps = [sum(window[0] <= t <= window[1] for t in p.teacher.frames)
                    / (window[1] - window[0]) for p in pupils if p.teacher]
     own_fps = [p.trained_frames / p.trained for p in pupils if p.trained > 0]

@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import signal
 import statistics
 import sys
 import tempfile
@@ -34,36 +35,136 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 PAGE_STREAM = "?boundary=100&neurons=true&neuron_resolution=50&encoding=uint8"  # as the page
 DATASETS = ["circle", "xor", "moons", "gaussians", "spiral", "quadrants", "linear", "and"]
-TARGETS = {"fps": 5.0, "p99_write_ms": 250.0}
+ENGINES = ("local", "ray")
+# The targets by the size of the class: (at most this many students, p99 of writes in ms).
+# Every class: no errors, every stream >= 5 frames/s.
+P99_WRITE_MS_BY_STUDENTS = ((40, 250.0), (200, 500.0))
+TARGET_FPS = 5.0
+CONNECTIONS_PER_STUDENT = 10  # its pool of 8 for calls, and its two streams
 
 
-def start(tmp: Path, env: dict[str, str]):
+def targets(students: int, engine: str = "local") -> dict:
+    """The targets of a class of ``students``; on the Ray engine, more than one core too."""
+    p99 = next((ms for most, ms in P99_WRITE_MS_BY_STUDENTS if students <= most),
+               P99_WRITE_MS_BY_STUDENTS[-1][1])
+    return {"fps": TARGET_FPS, "p99_write_ms": p99,
+            "min_cores": 1.0 if engine == "ray" else None}
+
+
+TARGETS = targets(40)  # the figures of the default class
+
+
+def server_env(students: int) -> dict[str, str]:
+    """What the load test sets: every student comes from 127.0.0.1, so the limits per client
+    address are raised to the class's size times a student's (as docs/RELIABILITY.md advises
+    for a class behind a proxy), and the run queue holds every student's run. ``--env``
+    overrides any of these."""
+    connections = CONNECTIONS_PER_STUDENT * (students + 2)
+    return {"PLAYGROUND_MAX_CONNECTIONS_PER_CLIENT": str(max(250, connections)),
+            "PLAYGROUND_MAX_CONNECTIONS": str(max(1_000, connections)),
+            "PLAYGROUND_MAX_CREATES_PER_CLIENT_PER_HOUR": str(max(600, 4 * students)),
+            "PLAYGROUND_MAX_QUEUED_RUNS": str(max(64, students + 8))}
+
+
+def start(tmp: Path, env: dict[str, str], engine: str = "local"):
     sys.path.insert(0, str(REPO))
     from tests.conftest import start_server
 
-    return start_server(tmp / "load.db", tmp / "server.log", env=env)
+    return start_server(tmp / "load.db", tmp / "server.log", env=env, engine=engine)
 
 
 # -- measuring the server from outside -------------------------------------------------------
 
+def children_of(pid: int) -> list[int]:
+    """The child processes of ``pid``, from /proc/<pid>/task/*/children (every thread's)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (children, their children...)."""
+    seen, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        if p not in seen:
+            seen.append(p)
+            todo += children_of(p)
+    return seen
+
+
 class ProcessWatch:
-    """Samples the server's /proc entries: resident memory (and its peak), CPU time."""
+    """Samples the server's /proc entries: resident memory (and its peak), CPU time. With
+    ``tree`` (the default), the server is its process and every process below it (on the Ray
+    engine: the replica, raylet, gcs_server, the ``ray::Host`` workers...), found again at each
+    sample as processes come and go; CPU is their sum, memory the sum of their RSS."""
 
     TICK = os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, tree: bool = True):
         self.pid = pid
+        self.tree = tree
         self.samples: list[tuple[float, float, int]] = []  # (time, cpu seconds, rss kB)
+        # Each process seen: (pid, start time) -> [CPU seconds when first seen, latest, name]
+        self.seen: dict[tuple[int, int], list] = {}
+        self.counts: list[int] = []  # processes at each sample
 
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.TICK  # utime + stime
+    @staticmethod
+    def stat(pid: int) -> tuple[str, int, float] | None:
+        """(name, start time in ticks, CPU seconds) of a process, None when it is gone."""
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        return name, int(fields[19]), (int(fields[11]) + int(fields[12])) / ProcessWatch.TICK
 
-    def status(self, name: str) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+    def cpu_seconds(self, pid: int | None = None) -> float:
+        found = self.stat(self.pid if pid is None else pid)
+        return found[2] if found else 0.0
+
+    def status(self, name: str, pid: int | None = None) -> int:
+        try:
+            lines = Path(f"/proc/{self.pid if pid is None else pid}/status").read_text()
+        except OSError:
+            return 0
+        for line in lines.splitlines():
             if line.startswith(name + ":"):
                 return int(line.split()[1])
         return 0
+
+    def sample(self) -> tuple[float, float, int]:
+        """CPU seconds the server's processes used since the watch began (a process born
+        since counts from 0; one gone keeps what it used until its last sample) and their
+        summed RSS now."""
+        first = not self.samples
+        pids = descendants(self.pid) if self.tree else [self.pid]
+        rss, count = 0, 0
+        for pid in pids:
+            found = self.stat(pid)
+            if found is None:
+                continue
+            name, started, cpu = found
+            entry = self.seen.setdefault((pid, started), [cpu if first else 0.0, cpu, name])
+            entry[1], entry[2] = cpu, name
+            rss += self.status("VmRSS", pid)
+            count += 1
+        self.counts.append(count)
+        return time.monotonic(), sum(b - a for a, b, _ in self.seen.values()), rss
+
+    def alive(self) -> list[int]:
+        """The processes seen that still run (the same pid and start time)."""
+        return [pid for pid, started in self.seen
+                if (found := self.stat(pid)) is not None and found[1] == started]
 
     @staticmethod
     def machine_busy_seconds() -> float:
@@ -76,11 +177,12 @@ class ProcessWatch:
         self.machine = [(time.monotonic(), self.machine_busy_seconds())]
         self.loadavg = [Path("/proc/loadavg").read_text().split()[0]]
         while not stop.is_set():
-            self.samples.append((time.monotonic(), self.cpu_seconds(), self.status("VmRSS")))
+            self.samples.append(self.sample())
             try:
                 await asyncio.wait_for(stop.wait(), every)
             except TimeoutError:
                 pass
+        self.samples.append(self.sample())
         self.machine.append((time.monotonic(), self.machine_busy_seconds()))
         self.loadavg.append(Path("/proc/loadavg").read_text().split()[0])
 
@@ -89,11 +191,24 @@ class ProcessWatch:
         (m0, b0), (m1, b1) = self.machine
         peaks = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(self.samples, self.samples[1:],
                                                                    strict=False)]
-        return {"cpu_mean_percent": 100 * (c1 - c0) / (t1 - t0),
+        mean = (c1 - c0) / (t1 - t0)
+        names: dict[str, int] = {}
+        by_name: dict[str, float] = {}  # CPU over the watch, % of one core, by process name
+        for (pid, _), (first, last, name) in self.seen.items():
+            names[name] = names.get(name, 0) + 1
+            name = "replica" if pid == self.pid and self.tree else name
+            by_name[name] = by_name.get(name, 0.0) + 100 * (last - first) / (t1 - t0)
+        return {"cpu_mean_percent": 100 * mean,
                 "cpu_peak_percent": 100 * max(peaks, default=0.0),
-                "rss_peak_mb": self.status("VmHWM") / 1024,
-                "rss_end_mb": self.status("VmRSS") / 1024,
+                "cores_mean": mean,
+                # the root's own peak (VmHWM) or, for a tree, the largest summed sample
+                "rss_peak_mb": max(self.status("VmHWM") / 1024,
+                                   max((s[2] for s in self.samples), default=0) / 1024),
+                "rss_end_mb": self.samples[-1][2] / 1024,
                 "threads_end": self.status("Threads"),
+                "processes_peak": max(self.counts, default=1),
+                "process_names": dict(sorted(names.items())),
+                "cpu_percent_by_name": dict(sorted(by_name.items(), key=lambda kv: -kv[1])),
                 "machine_busy_percent": 100 * (b1 - b0) / (m1 - m0),
                 "loadavg_start_end": self.loadavg}
 
@@ -280,9 +395,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def classroom(base: str, pid: int, students: int, seconds: float, cycles: int,
-                    epochs: int, speed: float | None) -> dict:
+                    epochs: int, speed: float | None, engine: str = "local",
+                    watch: ProcessWatch | None = None) -> dict:
     stats = Stats()
-    watch, stop_watch = ProcessWatch(pid), asyncio.Event()
+    watch, stop_watch = watch or ProcessWatch(pid), asyncio.Event()
     watcher = asyncio.create_task(watch.run(stop_watch))
     async with httpx.AsyncClient(timeout=30) as client:
         made = await stats.call(client, "POST", base + "/api/networks", "POST /networks",
@@ -305,7 +421,7 @@ async def classroom(base: str, pid: int, students: int, seconds: float, cycles: 
     stop_watch.set()
     await watcher
 
-    window = (began + 4.0, began + seconds)  # every student is in after the first 3 s
+    window = (began + min(4.0, seconds / 2), began + seconds)  # all are in after 3 s
     teacher_fps = [sum(window[0] <= t <= window[1] for t in p.teacher.frames)
                    / (window[1] - window[0]) for p in pupils if p.teacher]
     own_fps = [p.trained_frames / p.trained for p in pupils if p.trained > 0]
@@ -315,7 +431,7 @@ async def classroom(base: str, pid: int, students: int, seconds: float, cycles: 
     for _, label, _, d in stats.requests:
         by_call.setdefault(label, []).append(d)
     return {
-        "students": students, "seconds": round(elapsed, 1), "speed": speed,
+        "engine": engine, "students": students, "seconds": round(elapsed, 1), "speed": speed,
         "requests": len(stats.requests),
         "requests_per_second": len(stats.requests) / elapsed,
         "write_ms": {"count": len(writes), "p50": 1000 * percentile(writes, 50),
@@ -343,17 +459,44 @@ async def classroom(base: str, pid: int, students: int, seconds: float, cycles: 
 
 def verdict(r: dict) -> list[str]:
     lines = []
+    goal = targets(r["students"], r.get("engine", "local"))
     worst = min(r["teacher_stream_fps"]["min"], r["own_stream_fps_while_training"]["min"])
-    for ok, text in (
+    checks = [
         (not r["errors"], f"errors: {len(r['errors'])}"),
-        (worst >= TARGETS["fps"], f"slowest stream {worst:.1f} frames/s "
-                                  f"(target >= {TARGETS['fps']:.0f})"),
-        (r["write_ms"]["p99"] < TARGETS["p99_write_ms"],
+        (worst >= goal["fps"], f"slowest stream {worst:.1f} frames/s "
+                               f"(target >= {goal['fps']:.0f})"),
+        (r["write_ms"]["p99"] < goal["p99_write_ms"],
          f"p99 write latency {r['write_ms']['p99']:.0f} ms "
-         f"(target < {TARGETS['p99_write_ms']:.0f})"),
-    ):
+         f"(target < {goal['p99_write_ms']:.0f})"),
+    ]
+    if goal["min_cores"] is not None:
+        cores = r["server"]["cores_mean"]
+        checks.append((cores > goal["min_cores"], f"server's processes use {cores:.2f} cores "
+                                                  f"(target > {goal['min_cores']:.0f})"))
+    for ok, text in checks:
         lines.append(f"  {'met   ' if ok else 'MISSED'} {text}")
     return lines
+
+
+def met(r: dict) -> bool:
+    return not r["errors"] and all(line.startswith("  met") for line in verdict(r))
+
+
+def server_line(r: dict) -> str:
+    s = r["server"]
+    if r.get("engine", "local") == "local":
+        return (f"server: CPU mean {s['cpu_mean_percent']:.0f} %, peak "
+                f"{s['cpu_peak_percent']:.0f} % (of one core; 200 % = both), peak RSS "
+                f"{s['rss_peak_mb']:.0f} MB, {s['threads_end']} threads at the end")
+    seen = sum(s["process_names"].values())
+    return (f"server CPU: {s['cpu_mean_percent']:.0f}% of one core (peak "
+            f"{s['cpu_peak_percent']:.0f}%), {s['cores_mean']:.2f} cores: the replica and every "
+            f"process below it ({seen - 1} of Ray's seen, {s['processes_peak']} processes at "
+            f"most at once); peak summed RSS {s['rss_peak_mb']:.0f} MB (pages shared between "
+            f"them counted in each), {s['threads_end']} threads in the replica at the end\n"
+            f"  CPU by process (% of one core): " + ", ".join(
+                f"{name} {cpu:.0f}" for name, cpu in s["cpu_percent_by_name"].items()
+                if cpu >= 0.5))
 
 
 def show(r: dict) -> str:
@@ -363,7 +506,8 @@ def show(r: dict) -> str:
     others = max(0.0, s["machine_busy_percent"] - s["cpu_mean_percent"]
                  - r["load_generator_cpu_percent"])
     out = [
-        f"machine: {cpu_model()}, Python {sys.version.split()[0]}",
+        f"machine: {cpu_model()}, Python {sys.version.split()[0]}, engine "
+        f"{r.get('engine', 'local')}",
         f"{r['students']} students + 1 teacher for {r['seconds']} s, runs at "
         f"{r['speed'] or 'full'} epochs/s: {r['requests']} requests, "
         f"{r['requests_per_second']:.0f}/s, {r['runs']} student runs",
@@ -382,9 +526,7 @@ def show(r: dict) -> str:
         f"max {r['queue_wait_s']['max']:.2f} s; {r['runs_never_started']} still queued at "
         f"the end (stopped)",
         f"streams delivered {r['stream_mb_received']:.0f} MB",
-        f"server: CPU mean {s['cpu_mean_percent']:.0f} %, peak {s['cpu_peak_percent']:.0f} % "
-        f"(of one core; 200 % = both), peak RSS {s['rss_peak_mb']:.0f} MB, "
-        f"{s['threads_end']} threads at the end",
+        server_line(r),
         f"load generator (same machine): CPU {r['load_generator_cpu_percent']:.0f} %; the "
         f"whole machine: {s['machine_busy_percent']:.0f} % of 200 % busy, so other processes "
         f"~{others:.0f} %; load average {' -> '.join(s['loadavg_start_end'])}",
@@ -397,6 +539,92 @@ def show(r: dict) -> str:
     return "\n".join(out)
 
 
+COMPARED = [  # (label, how to read it from a result, format)
+    ("requests/s", lambda r: r["requests_per_second"], "{:.0f}"),
+    ("student runs", lambda r: r["runs"], "{:.0f}"),
+    ("writes p50 ms", lambda r: r["write_ms"]["p50"], "{:.1f}"),
+    ("writes p99 ms", lambda r: r["write_ms"]["p99"], "{:.1f}"),
+    ("reads p50 ms", lambda r: r["read_ms"]["p50"], "{:.1f}"),
+    ("reads p99 ms", lambda r: r["read_ms"]["p99"], "{:.1f}"),
+    ("teacher fps min", lambda r: r["teacher_stream_fps"]["min"], "{:.1f}"),
+    ("teacher fps median", lambda r: r["teacher_stream_fps"]["median"], "{:.1f}"),
+    ("own fps min", lambda r: r["own_stream_fps_while_training"]["min"], "{:.1f}"),
+    ("own fps median", lambda r: r["own_stream_fps_while_training"]["median"], "{:.1f}"),
+    ("queue wait p50 s", lambda r: r["queue_wait_s"]["p50"], "{:.2f}"),
+    ("queue wait max s", lambda r: r["queue_wait_s"]["max"], "{:.2f}"),
+    ("stream MB", lambda r: r["stream_mb_received"], "{:.0f}"),
+    ("server CPU mean %", lambda r: r["server"]["cpu_mean_percent"], "{:.0f}"),
+    ("server CPU peak %", lambda r: r["server"]["cpu_peak_percent"], "{:.0f}"),
+    ("server cores", lambda r: r["server"]["cores_mean"], "{:.2f}"),
+    ("server processes", lambda r: r["server"]["processes_peak"], "{:.0f}"),
+    ("server peak RSS MB", lambda r: r["server"]["rss_peak_mb"], "{:.0f}"),
+    ("load generator CPU %", lambda r: r["load_generator_cpu_percent"], "{:.0f}"),
+    ("machine busy %", lambda r: r["server"]["machine_busy_percent"], "{:.0f}"),
+    ("errors", lambda r: len(r["errors"]), "{:.0f}"),
+]
+
+
+def compare(local: dict, ray: dict) -> str:
+    """The two engines side by side, with ray / local, and each one's verdict."""
+    width = max(len(label) for label, _, _ in COMPARED)
+    out = [f"{local['students']} students + 1 teacher, local {local['seconds']} s, "
+           f"ray {ray['seconds']} s",
+           f"{'':<{width}}  {'local':>9}  {'ray':>9}  {'ray/local':>9}"]
+    for label, read, form in COMPARED:
+        a, b = read(local), read(ray)
+        ratio = f"{b / a:.2f}" if a else "-"
+        out.append(f"{label:<{width}}  {form.format(a):>9}  {form.format(b):>9}  {ratio:>9}")
+    for name, r in (("local", local), ("ray", ray)):
+        out.append(f"targets, {name} engine: {'all met' if met(r) else 'MISSED'}")
+        out += verdict(r)
+    return "\n".join(out)
+
+
+def measure(engine: str, args, env: dict[str, str]) -> tuple[dict, str]:
+    """One classroom on a server of ``engine`` started for it, then stopped with every process
+    of its own (Ray's too). The figures, and the server's log."""
+    if engine == "ray":
+        # A Ray of its own on this machine. Without an address Ray joins the cluster named in
+        # /tmp/ray/ray_current_cluster, which the last `ray start` wrote and which may be gone
+        # (its GCS then never answers): "local" starts a new one whatever that file says.
+        env = {"RAY_ADDRESS": "local", **env}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start(Path(tmp), env, engine)  # 127.0.0.1, a free port: nothing leaves here
+        print(f"{engine} engine: server pid {server.process.pid} at {server.url}",
+              file=sys.stderr, flush=True)
+        watch = ProcessWatch(server.process.pid)
+        try:
+            result = asyncio.run(classroom(server.url, server.process.pid, args.students,
+                                           args.seconds, args.cycles, args.epochs,
+                                           args.speed or None, engine, watch))
+        finally:
+            tree = descendants(server.process.pid)  # before the replica stops: Ray's too
+            for pid in tree:
+                if (found := ProcessWatch.stat(pid)) is not None:
+                    watch.seen.setdefault((pid, found[1]), [0.0, found[2], found[0]])
+            server.stop(timeout=10 if engine == "local" else 40)
+            log = server.log.read_text(errors="replace")
+            left = reap(watch)
+            if left:
+                print(f"{engine} engine: killed {len(left)} of its processes left after the "
+                      f"server stopped: {left}", file=sys.stderr, flush=True)
+    return result, log
+
+
+def reap(watch: ProcessWatch, wait: float = 15.0) -> list[int]:
+    """The server's processes still running once it stopped: given ``wait`` seconds to end,
+    then killed (only those seen as the server's, the same pid and start time)."""
+    deadline = time.monotonic() + wait
+    while (left := watch.alive()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return left
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -407,6 +635,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=500, help="epochs of each student's run")
     p.add_argument("--speed", type=float, default=0, help="max epochs per second of every run "
                    "(0: full speed, the page's fastest choice)")
+    p.add_argument("--engine", choices=[*ENGINES, "both"], default="local",
+                   help="the server's engine; both: the same classroom on the local engine, "
+                        "then on the Ray engine, and the two side by side")
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment variable for the server, e.g. "
@@ -414,24 +645,26 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 1 <= args.students <= 200 or not 1 <= args.seconds <= 600:
         p.error("--students 1..200 and --seconds 1..600")
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(item.split("=", 1) for item in args.env)
-        server = start(Path(tmp), env)  # 127.0.0.1, a free port: nothing leaves the machine
-        print(f"server pid {server.process.pid} at {server.url}", file=sys.stderr, flush=True)
-        try:
-            result = asyncio.run(classroom(server.url, server.process.pid, args.students,
-                                           args.seconds, args.cycles, args.epochs,
-                                           args.speed or None))
-        finally:
-            server.stop()
-            log = server.log.read_text(errors="replace")
-    print(show(result))
-    if "Traceback" in log or "ERROR" in log:
-        print("server log:\n" + log[-4000:])
+    env = {**server_env(args.students), **dict(item.split("=", 1) for item in args.env)}
+    engines = ENGINES if args.engine == "both" else (args.engine,)
+    results = {}
+    for engine in engines:
+        result, log = measure(engine, args, env)
+        results[engine] = result
+        if len(engines) > 1:
+            print(f"== {engine} engine ==")
+        print(show(result))
+        if "Traceback" in log or "ERROR" in log:
+            print("server log:\n" + log[-4000:])
+        if len(engines) > 1:
+            print(flush=True)
+    if len(engines) > 1:
+        print("== both engines: the same classroom ==")
+        print(compare(results["local"], results["ray"]))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    met = not result["errors"] and all(line.startswith("  met") for line in verdict(result))
-    return 0 if met else 1
+        Path(args.json).write_text(json.dumps(results if len(engines) > 1
+                                              else results[engines[0]], indent=1))
+    return 0 if all(met(r) for r in results.values()) else 1
 
 
 if __name__ == "__main__":

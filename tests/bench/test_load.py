@@ -1,0 +1,78 @@
+"""bench.load's own arithmetic, without a server: the targets by class size, the limits it
+gives the server, the process tree it measures, and its side-by-side table."""
+
+import asyncio
+import subprocess
+import sys
+import time
+
+from bench import load
+
+
+def test_the_targets_follow_the_size_of_the_class():
+    assert load.targets(40)["p99_write_ms"] == 250
+    assert load.targets(1)["p99_write_ms"] == 250
+    assert load.targets(41)["p99_write_ms"] == 500
+    assert load.targets(150, "ray") == {"fps": 5.0, "p99_write_ms": 500.0, "min_cores": 1.0}
+    assert load.targets(150, "local")["min_cores"] is None
+    assert load.TARGETS["p99_write_ms"] == 250
+
+
+def test_a_class_of_150_from_one_address_fits_the_limits_per_client():
+    env = load.server_env(150)
+    assert int(env["PLAYGROUND_MAX_CONNECTIONS_PER_CLIENT"]) >= 150 * 10
+    assert int(env["PLAYGROUND_MAX_CONNECTIONS"]) >= 150 * 10
+    assert int(env["PLAYGROUND_MAX_QUEUED_RUNS"]) > 150
+    assert load.server_env(1)["PLAYGROUND_MAX_CONNECTIONS_PER_CLIENT"] == "250"  # the default
+
+
+def test_the_watch_sums_a_process_and_every_process_below_it():
+    busy = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n"
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
+                               f"c = [subprocess.Popen([sys.executable, '-c', {busy!r}]) "
+                               "for _ in range(2)]\n"
+                               "[x.wait() for x in c]\n"])
+    try:
+        deadline = time.monotonic() + 5
+        while len(load.descendants(parent.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(load.descendants(parent.pid)) == 3
+        watch = load.ProcessWatch(parent.pid)
+
+        async def watch_a_second():
+            stop = asyncio.Event()
+            task = asyncio.create_task(watch.run(stop, every=0.1))
+            await asyncio.sleep(1.0)
+            stop.set()
+            await task
+
+        asyncio.run(watch_a_second())
+        report = watch.report()
+        assert report["processes_peak"] == 3
+        assert report["cores_mean"] > 0.5  # two busy children (on however many cores)
+        assert report["rss_peak_mb"] > 10  # three interpreters' summed
+        assert sorted(watch.alive()) == sorted(load.descendants(parent.pid))
+    finally:
+        parent.wait(10)
+    assert watch.alive() == []
+
+
+def test_the_two_engines_side_by_side():
+    def result(engine, p99, fps, cores, errors=()):
+        return {"engine": engine, "students": 150, "seconds": 30.0, "requests_per_second": 100,
+                "runs": 10, "write_ms": {"p50": 10, "p99": p99}, "read_ms": {"p50": 5, "p99": 9},
+                "teacher_stream_fps": {"min": fps, "median": fps},
+                "own_stream_fps_while_training": {"min": fps, "median": fps},
+                "queue_wait_s": {"p50": 0.1, "max": 1}, "stream_mb_received": 100,
+                "server": {"cpu_mean_percent": 100 * cores, "cpu_peak_percent": 150,
+                           "cores_mean": cores, "processes_peak": 1, "rss_peak_mb": 300,
+                           "machine_busy_percent": 190},
+                "load_generator_cpu_percent": 50, "errors": list(errors)}
+
+    local, ray = result("local", 300, 8, 0.9), result("ray", 450, 6, 1.6)
+    text = load.compare(local, ray)
+    assert "writes p99 ms" in text and "1.50" in text  # 450 / 300
+    assert "targets, local engine: all met" in text  # 300 < 500 at 150 students
+    assert "targets, ray engine: all met" in text and "1.60 cores (target > 1)" in text
+    assert not load.met(result("ray", 450, 6, 0.9))  # under one core on Ray
+    assert not load.met(result("local", 450, 6, 0.9, ["x"]))

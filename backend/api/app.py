@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None, shard: Shard | None = None,
         app.include_router(module.router, prefix="/api")
     for module in (networks, steps, training, surface):
         app.include_router(module.router, prefix="/api", responses=errors.RESPONSES)
+    if shard is not None:  # a host: the replica in front serves the rest and guards it all
+        return app
     docs.install(app)
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():

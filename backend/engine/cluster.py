@@ -60,14 +60,16 @@ class Cluster:
         ray.get([h.ready.remote() for h in hosts], timeout=READY_SECONDS)
         return cls(hosts, started)
 
-    def host_for(self, network_id: str | None):
+    def host_index(self, network_id: str | None) -> int:
         """The host of a network; for a new one, each host in turn."""
-        index = host_of(network_id, len(self.hosts)) if network_id else \
+        return host_of(network_id, len(self.hosts)) if network_id else \
             next(self._turn) % len(self.hosts)
-        return self.hosts[index]
+
+    def host_for(self, network_id: str | None):
+        return self.hosts[self.host_index(network_id)]
 
     async def handle(self, network_id: str | None, request: inprocess.Request,
-                     method: str = "handle"):
+                     method: str = "handle", *args):
         """The host's answer; a read is asked again while Ray restarts a host that died, a
         change is not (it may have been done): HostDied."""
         import ray
@@ -77,7 +79,7 @@ class Cluster:
         while True:
             host = self.host_for(network_id)
             try:
-                return await getattr(host, method).remote(request)
+                return await getattr(host, method).remote(request, *args)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
                 if request.method not in ("GET", "HEAD") or loop.time() > give_up:
                     raise HostDied from None
@@ -119,11 +121,12 @@ def host_actor(settings: Settings, index: int, count: int, cpus: float):
 
     from backend.engine.host import Host
 
+    share = min(1.0, cpus / count)
     return ray.remote(Host).options(
         name=host_name(index), namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
-        max_restarts=-1, max_concurrency=1000, num_cpus=min(1.0, cpus / count),
+        max_restarts=-1, max_concurrency=1000, num_cpus=share,
         runtime_env={"env_vars": HOST_ENV},
-    ).remote(host_settings(settings), index, count)
+    ).remote(host_settings(settings), index, count, share)
 
 
 def host_settings(settings: Settings) -> Settings:

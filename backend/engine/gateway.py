@@ -20,7 +20,7 @@ from backend.services.streams import Channel
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/networks"
-POLL_SECONDS = 5.0  # a relay's long poll waits this long for an event
+POLL_SECONDS = 5.0  # a feed's long poll waits this long for an event
 LINGER_SECONDS = 10.0  # a relay without viewers stays this long (a page reconnecting)
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -33,14 +33,14 @@ class Gateway:
         self.cluster = cluster
         self.keepalive_seconds = keepalive_seconds
         self.name = secrets.token_hex(6)  # this replica, as the hosts count its viewers
-        self.relays: dict[str, Relay] = {}
+        self.feeds: dict[int, HostFeed] = {}  # by host
         self.middleware = ToHosts
 
     def on_exit(self) -> None:
         """At shutdown: every viewer's stream ends (the page reconnects to another replica);
         the hosts of a Ray started here stop their runs and long steps now."""
-        for relay in list(self.relays.values()):
-            relay.channel.close()
+        for feed in self.feeds.values():
+            feed.close()
         self.cluster.stopping()
 
     async def serve(self, scope, receive, send) -> None:
@@ -77,7 +77,7 @@ class Gateway:
     async def stream(self, network_id: str, request: inprocess.Request) -> Response:
         try:
             answer, incarnation = await self.cluster.handle(network_id, request,
-                                                             "open_stream")
+                                                             "open_stream", self.name)
         except HostDied:
             return host_died()
         if answer.status != 200:
@@ -86,10 +86,8 @@ class Gateway:
             return response
         opening = json.loads(answer.body)
         variant = tuple(opening["variant"]) if opening["variant"] is not None else None
-        relay = self.relays.get(network_id)
-        if relay is None or relay.incarnation != incarnation or relay.channel.closed:
-            relay = self.relays[network_id] = Relay(self, network_id, incarnation,
-                                                     opening["after"])
+        feed = self.feed(self.cluster.host_index(network_id))
+        relay = feed.relay(network_id, incarnation, opening["after"])
         relay.join(variant)
 
         async def events():
@@ -103,6 +101,11 @@ class Gateway:
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers=STREAM_HEADERS)
+
+    def feed(self, host: int) -> HostFeed:
+        if host not in self.feeds:
+            self.feeds[host] = HostFeed(self, host)
+        return self.feeds[host]
 
 
 class ToHosts:
@@ -120,16 +123,16 @@ class ToHosts:
 
 
 class Relay:
-    """One network's events for this replica's viewers: a long poll on its host, published
-    here to a channel the viewers listen to (the bytes as the host encoded them)."""
+    """One network's events for this replica's viewers: a channel they listen to, fed by its
+    host's feed with the bytes as the host encoded them."""
 
-    def __init__(self, gateway: Gateway, network_id: str, incarnation: str, after: int):
-        self.gateway = gateway
+    def __init__(self, network_id: str, incarnation: str, after: int, keepalive: float):
         self.network_id = network_id
         self.incarnation = incarnation
-        self.channel = Channel(asyncio.get_running_loop(), gateway.keepalive_seconds)
-        self.variants: Counter = Counter()
-        self._task = asyncio.create_task(self._follow(after))
+        self.after = after  # the last event received
+        self.channel = Channel(asyncio.get_running_loop(), keepalive)
+        self.variants: Counter = Counter()  # this replica's viewers, per frame variant
+        self.idle_since: float | None = None
 
     def join(self, variant) -> None:
         self.variants[variant] += 1
@@ -139,38 +142,99 @@ class Relay:
         if self.variants[variant] <= 0:
             del self.variants[variant]
 
-    async def _follow(self, after: int) -> None:
-        cluster = self.gateway.cluster
-        idle_since = None
+
+class HostFeed:
+    """This replica's subscription to one host: a single long poll at a time carries the
+    events of every network its viewers follow there (one subscription per network, however
+    many viewers), and each goes to that network's relay."""
+
+    def __init__(self, gateway: Gateway, host: int):
+        self.gateway = gateway
+        self.host = host
+        self.relays: dict[str, Relay] = {}
+        self.released: set[str] = set()  # relays gone: the host hears it once
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def relay(self, network_id: str, incarnation: str, after: int) -> Relay:
+        """The network's relay, made (and followed) if there is none for this incarnation."""
+        relay = self.relays.get(network_id)
+        if relay is None or relay.incarnation != incarnation or relay.channel.closed:
+            relay = self.relays[network_id] = Relay(network_id, incarnation, after,
+                                                    self.gateway.keepalive_seconds)
+            self._changed.set()  # the poll under way does not know it: a new one
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._follow())
+        return relay
+
+    def close(self) -> None:
+        for relay in list(self.relays.values()):
+            self._drop(relay)
+
+    def _drop(self, relay: Relay) -> None:
+        relay.channel.close()  # its viewers reconnect (and start again from a snapshot)
+        if self.relays.get(relay.network_id) is relay:
+            del self.relays[relay.network_id]
+            self.released.add(relay.network_id)
+
+    async def _follow(self) -> None:
+        import ray
+
+        host = self.gateway.cluster.hosts[self.host]
         loop = asyncio.get_running_loop()
         try:
-            while True:
-                host = cluster.host_for(self.network_id)
-                answer = await host.poll.remote(self.network_id, self.gateway.name, after,
-                                                dict(self.variants), POLL_SECONDS)
-                if answer["incarnation"] != self.incarnation or answer["closed"] or \
-                        answer["lost"]:
-                    return  # the viewers reconnect and start again from a snapshot
-                for seq, name, payloads in answer["events"]:
-                    self.channel.publish_encoded(name, payloads, seq)
-                    after = seq
-                if self.variants:
-                    idle_since = None
-                elif idle_since is None:
-                    idle_since = loop.time()
-                elif loop.time() - idle_since > LINGER_SECONDS:
-                    host.poll.remote(self.network_id, self.gateway.name, after, {}, 0)
-                    return
-                if not self.variants:
-                    await asyncio.sleep(1.0)
+            while self.relays or self.released:
+                self._changed.clear()
+                follows = {nid: (r.after, dict(r.variants)) for nid, r in self.relays.items()}
+                follows.update({nid: (0, {}) for nid in self.released - set(follows)})
+                self.released.clear()
+                ref = host.poll.remote(self.gateway.name, follows, POLL_SECONDS)
+                polled = asyncio.ensure_future(ref)
+                changed = asyncio.ensure_future(self._changed.wait())
+                try:
+                    await asyncio.wait({polled, changed}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    changed.cancel()
+                if not polled.done():  # a new network to follow: ask again with it
+                    ray.cancel(ref)
+                    polled.add_done_callback(_forget)
+                    continue
+                answer = polled.result()
+                for network_id, got in answer["networks"].items():
+                    relay = self.relays.get(network_id)
+                    if relay is None:
+                        continue
+                    if answer["incarnation"] != relay.incarnation or got["closed"] or \
+                            got["lost"]:
+                        self._drop(relay)
+                        continue
+                    for seq, name, payloads in got["events"]:
+                        relay.channel.publish_encoded(name, payloads, seq)
+                        relay.after = seq
+                self._let_go_of_unwatched(loop.time())
+                if not any(r.variants for r in self.relays.values()):
+                    await asyncio.sleep(1.0)  # nobody watches now: no need to ask often
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the host died: the viewers reconnect (it restarts)
-            log.info("relay of %s ended: %s", self.network_id, exc)
-        finally:
-            self.channel.close()
-            if self.gateway.relays.get(self.network_id) is self:
-                del self.gateway.relays[self.network_id]
+        except Exception as exc:  # the host died: its viewers reconnect (Ray restarts it)
+            log.info("the feed of host %d ended: %s", self.host, exc)
+            self.close()
+            self.released.clear()  # a host started again knows none of them
+
+    def _let_go_of_unwatched(self, now: float) -> None:
+        for relay in list(self.relays.values()):
+            if relay.variants:
+                relay.idle_since = None
+            elif relay.idle_since is None:
+                relay.idle_since = now
+            elif now - relay.idle_since > LINGER_SECONDS:
+                self._drop(relay)
+
+
+def _forget(future: asyncio.Future) -> None:
+    """A poll cancelled for a new one: its outcome (an error, usually) is not wanted."""
+    if not future.cancelled():
+        future.exception()
 
 
 def host_died() -> Response:

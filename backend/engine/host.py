@@ -15,6 +15,7 @@ their last checkpoint.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import secrets
 from collections.abc import Callable
@@ -25,17 +26,26 @@ from fastapi.concurrency import run_in_threadpool
 from backend.api.routes.training import RELAY_SCOPE_KEY
 from backend.engine import inprocess
 from backend.services.networks import Peers, Shard
+from backend.services.streams import wait_any
 from backend.settings import Settings
 
-HOLD_SECONDS = 20.0  # a replica's viewers count here this long after its last poll
+# After the first network a poll finds an event for, the others' events this soon after come
+# along: one poll carries a moment of every followed network's frames.
+GATHER_SECONDS = 0.02
 
 
 SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
 
 
 class Host:
-    def __init__(self, settings: Settings, index: int, count: int):
-        self.settings = settings
+    def __init__(self, settings: Settings, index: int, count: int, cpus: float = 1.0):
+        """``cpus``: the cores Ray gave this host, of its machine's: it trains that share of
+        the runs the machine would train at once (``max_concurrent_runs``, at least one), so
+        that a machine's hosts together take its cores, no more."""
+        share = cpus / (os.cpu_count() or 1)
+        runs = max(1, math.ceil(settings.max_concurrent_runs * share))
+        self.settings = settings.with_overrides(
+            max_concurrent_runs=runs, max_large_runs=min(settings.max_large_runs, runs))
         self.shard = Shard(index, count)
         self.incarnation = secrets.token_hex(8)  # a new one each time Ray starts it again
         self._app = None
@@ -72,30 +82,44 @@ class Host:
         if left is not None:
             left.set()
 
-    async def open_stream(self, request: inprocess.Request) -> tuple[inprocess.Answer, str]:
-        """Where a replica's relay of ``GET /events`` starts: the app's JSON answer (variant,
-        sequence number and the first snapshot) or its error; and this host's incarnation."""
-        answer = await inprocess.call(await self._started(), request, {RELAY_SCOPE_KEY: True})
+    async def open_stream(self, request: inprocess.Request,
+                          relay: str) -> tuple[inprocess.Answer, str]:
+        """Where the relay ``relay`` of a replica starts ``GET /events``: the app's JSON answer
+        (variant, sequence number and the first snapshot) or its error; and this host's
+        incarnation. The viewer counts here from now on."""
+        answer = await inprocess.call(await self._started(), request, {RELAY_SCOPE_KEY: relay})
         return answer, self.incarnation
 
-    async def poll(self, network_id: str, relay: str, after: int, variants: dict,
+    async def poll(self, relay: str, follows: dict[str, tuple[int, dict]],
                    wait: float) -> dict:
-        """The network's events after ``after`` (waiting up to ``wait`` seconds for one), for
-        the relay ``relay`` whose viewers follow ``variants`` ({variant: count}). ``closed``:
-        the stream ended here (the network left memory or was deleted): its viewers should
-        reconnect; ``lost``: events were dropped before the relay got them."""
+        """The events of the networks the relay ``relay`` follows, ``{network_id: (after,
+        {variant: viewers})}``, after ``after`` each: as soon as one has some (and what the
+        others have a moment later), or after ``wait`` seconds with none. Per network:
+        ``closed``, its stream ended here (the network left memory or was deleted: the viewers
+        reconnect); ``lost``, events were dropped before the relay got them; ``events``, with
+        the payloads of the variants asked for only. Networks with nothing new are left out.
+        Following with no viewers lets go of a network."""
         app = await self._started()
-        entry = app.state.services.networks.in_memory(network_id)
-        if entry is None or entry.channel.closed:
-            return {"incarnation": self.incarnation, "closed": True, "lost": False,
-                    "events": []}
-        channel = entry.channel
-        channel.hold_remote(relay, variants, HOLD_SECONDS)
-        if variants:
-            await channel.wait_after(after, wait)
-        events, lost = channel.since(after)
-        return {"incarnation": self.incarnation, "closed": channel.closed, "lost": lost,
-                "events": [(e.seq, e.name, e.payloads) for e in events]}
+        networks = app.state.services.networks
+        answer, followed = {}, []
+        for network_id, (after, variants) in follows.items():
+            entry = networks.in_memory(network_id)
+            if entry is None or entry.channel.closed:
+                answer[network_id] = {"closed": True, "lost": False, "events": []}
+                continue
+            entry.channel.hold_remote(relay, variants)
+            if variants:
+                followed.append((network_id, entry.channel, after, variants))
+        if followed and not answer and \
+                await wait_any([(channel, after) for _, channel, after, _ in followed], wait):
+            await asyncio.sleep(GATHER_SECONDS)
+        for network_id, channel, after, variants in followed:
+            events, lost = channel.since(after)
+            if events or lost or channel.closed:
+                answer[network_id] = {"closed": channel.closed, "lost": lost, "events": [
+                    (e.seq, e.name, {v: p for v, p in e.payloads.items()
+                                     if v is None or v in variants}) for e in events]}
+        return {"incarnation": self.incarnation, "networks": answer}
 
     async def peer(self, fn: Callable[..., Any], network_id: str, *args):
         """``fn(service, network_id, *args)`` for another host (NetworkService.on)."""

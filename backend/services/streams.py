@@ -23,6 +23,7 @@ from backend.settings import Settings
 Variant = Hashable  # None (no boundary) or (resolution, neurons, neuron_resolution, encoding)
 
 KEEPALIVE = b": ping\n\n"  # a comment line: keeps proxies and browsers from timing out
+RELAY_HOLD_SECONDS = 20.0  # a relay's viewers count this long after it last said so
 
 
 def sse(name: str, data: str) -> bytes:
@@ -84,13 +85,22 @@ class Channel:
                     counts.update(variants)
             return {v: count for v, count in counts.items() if count > 0}
 
-    def hold_remote(self, key: Hashable, variants: dict[Variant, int], seconds: float) -> None:
+    def hold_remote(self, key: Hashable, variants: dict[Variant, int],
+                    seconds: float = RELAY_HOLD_SECONDS) -> None:
         """``variants``: the viewers a relay (``key``) serves, counted for ``seconds``."""
         with self._lock:
             if variants:
                 self._remote[key] = (dict(variants), time.monotonic() + seconds)
             else:
                 self._remote.pop(key, None)
+
+    def add_remote(self, key: Hashable, variant: Variant,
+                   seconds: float = RELAY_HOLD_SECONDS) -> None:
+        """One more viewer of ``variant`` at a relay (``key``), until the relay says again."""
+        with self._lock:
+            variants = dict(self._remote.get(key, ({}, 0.0))[0])
+            variants[variant] = variants.get(variant, 0) + 1
+            self._remote[key] = (variants, time.monotonic() + seconds)
 
     @property
     def nbytes(self) -> int:
@@ -149,20 +159,10 @@ class Channel:
     async def wait_after(self, seq: int, timeout: float) -> bool:
         """Wait until an event after ``seq`` is published or the channel closes (True), or
         ``timeout`` seconds pass (False)."""
-        if self._last_seq > seq or self.closed:
-            return True
-        fut = asyncio.get_running_loop().create_future()
-        self._waiters.add(fut)
-        try:
-            if self._last_seq > seq or self.closed:
-                return True
-            try:
-                await asyncio.wait_for(fut, timeout)
-            except TimeoutError:
-                return False
-            return True
-        finally:  # also when the waiter is cancelled
-            self._waiters.discard(fut)
+        return await wait_any([(self, seq)], timeout)
+
+    def _ahead(self, seq: int) -> bool:
+        return self._last_seq > seq or self.closed
 
     def since(self, seq: int) -> tuple[list[Event], bool]:
         """Events after ``seq`` (progress coalesced to the newest), and whether some were lost."""
@@ -196,3 +196,24 @@ class Channel:
                 self._variants[variant] -= 1
                 if self._variants[variant] <= 0:
                     del self._variants[variant]
+
+
+async def wait_any(channels: list[tuple[Channel, int]], timeout: float) -> bool:
+    """Wait until one of the ``(channel, seq)`` has an event after ``seq`` or closes (True),
+    or ``timeout`` seconds pass (False). The channels' loop is the running one."""
+    if any(channel._ahead(seq) for channel, seq in channels):
+        return True
+    fut = asyncio.get_running_loop().create_future()
+    for channel, _ in channels:
+        channel._waiters.add(fut)
+    try:
+        if any(channel._ahead(seq) for channel, seq in channels):
+            return True
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            return False
+        return True
+    finally:  # also when the waiter is cancelled
+        for channel, _ in channels:
+            channel._waiters.discard(fut)

@@ -17,8 +17,9 @@ from backend.services.streams import sse
 
 router = APIRouter(prefix="/networks/{network_id}", tags=["training"])
 
-# Set in the ASGI scope (never by a client) when a relay of the Ray engine opens a stream: the
-# answer is then where the stream starts (its variant, sequence number and snapshot), as JSON.
+# Set in the ASGI scope (never by a client) to the relay's name when a replica of the Ray engine
+# opens a stream: the answer is then where the stream starts (its variant, sequence number and
+# snapshot), as JSON.
 RELAY_SCOPE_KEY = "playground.relay"
 
 
@@ -86,7 +87,9 @@ async def events(
                                         lambda exp: snapshot(entry))
         return sse("snapshot", dumps(state))
 
-    if request.scope.get(RELAY_SCOPE_KEY):  # a relay opens the stream (backend/engine)
+    relay = request.scope.get(RELAY_SCOPE_KEY)
+    if relay:  # a replica's relay opens the stream (backend/engine): its viewer counts now
+        channel.add_remote(relay, variant)
         return JSONResponse({"variant": variant, "after": after,
                              "snapshot": (await current_state()).decode()})
 

@@ -66,9 +66,10 @@ def main(argv: list[str] | None = None) -> None:
     # server's. The socket bound here is the one the server listens on.
     listener = bind_port(settings)
     settings = settings.with_overrides(port=listener.getsockname()[1])  # --port 0: the one got
-    # Replicas of the Ray engine share the file: a shared lock keeps a local engine off it.
+    # Replicas joining one Ray cluster share the file (its hosts hold each network once): a
+    # shared lock keeps any other server off it. A Ray of its own is one server: exclusive.
     db_lock = lock_database(settings.db, listener,  # noqa: F841 (held until the process exits)
-                            shared=settings.engine == "ray")
+                            shared=settings.engine == "ray" and bool(settings.ray_address))
     check_postgres_driver(settings.db)
     check_ray(settings.engine)
     # One BLAS thread per training thread: the server runs many small products at once, where

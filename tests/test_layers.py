@@ -17,7 +17,7 @@ ALLOWED = {
             "backend.sharing", "backend.netinfo", "backend.__version__"),
     # The Ray engine runs the app in its hosts and puts a gateway in front of it in replicas.
     "engine": ("backend.core", "backend.services", "backend.api", "backend.engine",
-               "backend.settings"),
+               "backend.settings", "backend.allocator"),
 }
 # The core's only third-party import is NumPy; Numba lives behind backend.core.accelerator.
 CORE_THIRD_PARTY = {"numpy"}

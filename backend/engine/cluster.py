@@ -19,7 +19,9 @@ NAMESPACE = "nn-playground"
 READY_SECONDS = 120.0  # hosts starting (their first start imports and warms up the core)
 RETRY_SECONDS = 15.0  # a read whose host died is asked again for this long (Ray restarts it)
 # The hosts' processes, as the command line sets its own (backend.__main__): one BLAS thread.
-HOST_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# And at most two malloc arenas (backend/allocator.py; read by the C library as it starts).
+HOST_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "MALLOC_ARENA_MAX": "2"}
 
 
 def host_name(index: int) -> str:
@@ -65,21 +67,17 @@ class Cluster:
         return host_of(network_id, len(self.hosts)) if network_id else \
             next(self._turn) % len(self.hosts)
 
-    def host_for(self, network_id: str | None):
-        return self.hosts[self.host_index(network_id)]
-
-    async def handle(self, network_id: str | None, request: inprocess.Request,
-                     method: str = "handle", *args):
-        """The host's answer; a read is asked again while Ray restarts a host that died, a
-        change is not (it may have been done): HostDied."""
+    async def handle(self, host: int, request: inprocess.Request, method: str = "handle",
+                     *args):
+        """Host ``host``'s answer; a read is asked again while Ray restarts a host that died,
+        a change is not (it may have been done): HostDied."""
         import ray
 
         loop = asyncio.get_running_loop()
         give_up = loop.time() + RETRY_SECONDS
         while True:
-            host = self.host_for(network_id)
             try:
-                return await getattr(host, method).remote(request, *args)
+                return await getattr(self.hosts[host], method).remote(request, *args)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
                 if request.method not in ("GET", "HEAD") or loop.time() > give_up:
                     raise HostDied from None

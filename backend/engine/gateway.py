@@ -64,38 +64,46 @@ class Gateway:
     async def answer(self, network_id: str | None, request: inprocess.Request, receive):
         """The host's answer; if the client leaves first, the host is told (as a client
         leaving the local engine is noticed: a long step ends at its next batch)."""
-        answering = asyncio.ensure_future(self.cluster.handle(network_id, request))
+        host = self.cluster.host_index(network_id)  # one for a new network too
+        answering = asyncio.ensure_future(self.cluster.handle(host, request))
         leaving = asyncio.ensure_future(receive())  # the body is read: next is the disconnect
         try:
             await asyncio.wait({answering, leaving}, return_when=asyncio.FIRST_COMPLETED)
             if not answering.done():
-                self.cluster.host_for(network_id).client_left.remote(request.id)
+                self.cluster.hosts[host].client_left.remote(request.id)
             return await answering
         finally:
             leaving.cancel()
 
     async def stream(self, network_id: str, request: inprocess.Request) -> Response:
-        try:
-            answer, incarnation = await self.cluster.handle(network_id, request,
-                                                             "open_stream", self.name)
-        except HostDied:
+        host = self.cluster.host_index(network_id)
+        feed = self.feed(host)
+        for _ in range(3):
+            try:
+                answer, incarnation = await self.cluster.handle(host, request, "open_stream",
+                                                                 self.name)
+            except HostDied:
+                return host_died()
+            if answer.status != 200:
+                response = Response(answer.body, answer.status)
+                response.raw_headers = answer.headers
+                return response
+            opening = json.loads(answer.body)
+            relay = feed.relay(network_id, incarnation, opening["after"])
+            if opening["after"] >= relay.began:  # its relay has every event after it
+                break  # (else an opening answered before the relay's began: ask again)
+        else:
             return host_died()
-        if answer.status != 200:
-            response = Response(answer.body, answer.status)
-            response.raw_headers = answer.headers
-            return response
-        opening = json.loads(answer.body)
         variant = tuple(opening["variant"]) if opening["variant"] is not None else None
-        feed = self.feed(self.cluster.host_index(network_id))
-        relay = feed.relay(network_id, incarnation, opening["after"])
-        relay.join(variant)
 
         async def events():
+            relay.join(variant)  # here: a viewer gone before its stream began never counts
             try:
                 yield opening["snapshot"].encode()
                 async for item in relay.channel.listen(variant, opening["after"]):
-                    if item is not None:  # None: never here (a relay that loses events ends)
-                        yield item
+                    if item is None:  # it fell behind and events were lost: it reconnects
+                        return  # (and starts again from a snapshot)
+                    yield item
             finally:
                 relay.leave(variant)
 
@@ -129,6 +137,7 @@ class Relay:
     def __init__(self, network_id: str, incarnation: str, after: int, keepalive: float):
         self.network_id = network_id
         self.incarnation = incarnation
+        self.began = after  # its channel holds the events after this one
         self.after = after  # the last event received
         self.channel = Channel(asyncio.get_running_loop(), keepalive)
         self.variants: Counter = Counter()  # this replica's viewers, per frame variant
@@ -160,6 +169,8 @@ class HostFeed:
         """The network's relay, made (and followed) if there is none for this incarnation."""
         relay = self.relays.get(network_id)
         if relay is None or relay.incarnation != incarnation or relay.channel.closed:
+            if relay is not None:
+                self._drop(relay)
             relay = self.relays[network_id] = Relay(network_id, incarnation, after,
                                                     self.gateway.keepalive_seconds)
             self._changed.set()  # the poll under way does not know it: a new one

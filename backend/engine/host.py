@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
+from backend import allocator
 from backend.api.routes.training import RELAY_SCOPE_KEY
 from backend.engine import inprocess
 from backend.services.networks import Peers, Shard
@@ -42,6 +43,7 @@ class Host:
         """``cpus``: the cores Ray gave this host, of its machine's: it trains that share of
         the runs the machine would train at once (``max_concurrent_runs``, at least one), so
         that a machine's hosts together take its cores, no more."""
+        allocator.tune()  # as the command line does for its process: freed memory goes back
         share = cpus / (os.cpu_count() or 1)
         runs = max(1, math.ceil(settings.max_concurrent_runs * share))
         self.settings = settings.with_overrides(
@@ -51,6 +53,7 @@ class Host:
         self._app = None
         self._lifespan = None
         self._requests: dict[str, asyncio.Event] = {}  # being answered, by id
+        self._stopping: asyncio.Future | None = None
 
     async def _started(self):
         if self._app is None:  # the first call (Ray runs an actor's __init__ without a loop)
@@ -104,7 +107,8 @@ class Host:
         answer, followed = {}, []
         for network_id, (after, variants) in follows.items():
             entry = networks.in_memory(network_id)
-            if entry is None or entry.channel.closed:
+            # A channel behind the relay: the network left memory and came back (a new one).
+            if entry is None or entry.channel.closed or after > entry.channel.last_seq:
                 answer[network_id] = {"closed": True, "lost": False, "events": []}
                 continue
             entry.channel.hold_remote(relay, variants)
@@ -128,10 +132,16 @@ class Host:
 
     async def shutdown(self) -> None:
         """Stop the runs and the long steps (each saves what it did) and end the streams,
-        before Ray stops: the requests being answered end first (they save their work)."""
+        before Ray stops: the requests being answered end first (they save their work). A
+        second call waits for the first to finish."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._shutdown())
+        await asyncio.shield(self._stopping)
+
+    async def _shutdown(self) -> None:
         if self._lifespan is None:
             return
-        app, lifespan, self._lifespan = self._app, self._lifespan, None
+        app, lifespan = self._app, self._lifespan
         app.state.on_exit()
         loop = asyncio.get_running_loop()
         give_up = loop.time() + SHUTDOWN_SECONDS

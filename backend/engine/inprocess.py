@@ -59,5 +59,10 @@ async def call(app, request: Request, extra_scope: dict | None = None,
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception:
+        if not start:  # no answer at all: the caller's error
+            raise
+        # Starlette raises again an error it has answered (a 500): the answer stands.
     return Answer(start.get("status", 500), list(start.get("headers", [])), b"".join(chunks))

@@ -10,7 +10,7 @@ from backend.services import costs, views
 from backend.services.budgets import Budgets
 from backend.services.costs import Shape
 from backend.services.errors import NotFound
-from backend.services.networks import Entry, NetworkService
+from backend.services.networks import Entry, NetworkService, created
 
 MAX_NAME_LENGTH = 40
 THUMBNAIL_RESOLUTION = 16
@@ -32,6 +32,18 @@ def display_name(raw: str | None) -> str | None:
         raise ValueError(f"a name may be at most {MAX_NAME_LENGTH} characters long; this one "
                          f"has {len(name)}: shorten it")
     return name
+
+
+def make_fork(networks: NetworkService, network_id: str, document: dict, client: str | None,
+              parent: str, name: str | None) -> dict:
+    """A fork of ``parent`` (its ``document``, exported) as network ``network_id``, made by the
+    service that will hold it (NetworkService.on: on the Ray engine, a class's forks spread
+    over the hosts instead of crowding the parent's); the answer of a new network."""
+    experiment = Experiment.from_dict(document)
+    Budgets(networks.settings).check_network(experiment)
+    entry, token = networks.add(experiment, client, parent=parent, name=name,
+                                network_id=network_id)
+    return created(entry, token)
 
 
 def list_forks(networks: NetworkService, budgets: Budgets, parent: Entry) -> dict:

@@ -200,15 +200,19 @@ class NetworkService:
     # -- making and finding networks ------------------------------------------------------
 
     def add(self, experiment: Experiment, client: str | None = None,
-            parent: str | None = None, name: str | None = None) -> tuple[Entry, str]:
+            parent: str | None = None, name: str | None = None,
+            network_id: str | None = None) -> tuple[Entry, str]:
         """A new network with a fresh id and token, stored before this returns. ``client``:
         the address it comes from, which may make only so many networks an hour; ``parent``
-        and ``name``: the network it is a fork of, and what its owner calls it."""
+        and ``name``: the network it is a fork of, and what its owner calls it; ``network_id``:
+        the id it gets (one of this service's shard), else a fresh one."""
+        if network_id is not None and not self.shard.owns(network_id):
+            raise RuntimeError(f"network {network_id} belongs to another host")
         self.check_quotas(client)
         token = secrets.token_urlsafe(32)
         stamp = now_iso()
-        entry = Entry(self.shard.new_id(), hash_token(token), experiment, stamp, stamp,
-                      Channel(self.loop, self.settings.keepalive_seconds),
+        entry = Entry(network_id or self.shard.new_id(), hash_token(token), experiment,
+                      stamp, stamp, Channel(self.loop, self.settings.keepalive_seconds),
                       parent=parent, name=name)
         entry.held = held_bytes(entry)
         self.make_room(entry.held)
@@ -496,6 +500,12 @@ def require_idle(entry: Entry) -> None:
         raise Conflict("this network is training: stop it first, then try again", see=("stop",))
 
 
+def created(entry: Entry, token: str) -> dict:
+    """The answer that makes a network known to its owner: its id, token and state."""
+    return {"id": entry.id, "token": token, "network": snapshot(entry),
+            "warnings": list(entry.experiment.warnings)}
+
+
 def snapshot(entry: Entry) -> dict:
     return views.state(entry.experiment, entry.meta())
 
@@ -550,10 +560,15 @@ class Shard:
     def owns(self, network_id: str) -> bool:
         return self.count == 1 or self.host_of(network_id) == self.index
 
+    @staticmethod
+    def any_id() -> str:
+        """A fresh random id, of whichever host it falls to."""
+        return secrets.token_hex(16)
+
     def new_id(self) -> str:
         """A fresh random id of this shard (``count`` tries on average)."""
         while True:
-            network_id = secrets.token_hex(16)
+            network_id = self.any_id()
             if self.owns(network_id):
                 return network_id
 

@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from backend.services.networks import host_of
 from tests.conftest import start_server
 from tests.live.sse import Follower
 from tests.raycluster import processes_titled, start_head
@@ -118,3 +119,21 @@ def test_any_replica_serves_any_network_and_viewers_move_on_when_one_dies(tmp_pa
         for replica in replicas:
             replica.stop(timeout=30)
         head.stop()
+
+
+def test_a_class_of_forks_spreads_over_the_hosts_and_its_teacher_sees_all(ray_server, engine):
+    url, owner = create(ray_server.url, {"dataset": {"name": "xor"}, "hidden": [3]})
+    forks = []
+    for i in range(16):
+        r = httpx.post(url + "/fork", json={"name": f"student {i}"})
+        assert r.status_code == 201, r.text
+        forks.append(r.json())
+    # Each fork lives at the host its id falls to, not all at the parent's.
+    assert {host_of(f["id"], 2) for f in forks} == {0, 1}
+    student = f"{ray_server.url}/api/networks/{forks[0]['id']}"
+    assert httpx.post(student + "/step", json={"epochs": 3}, headers={
+        "Authorization": f"Bearer {forks[0]['token']}"}).json()["epoch"] == 3
+    listed = httpx.get(url + "/forks", headers=owner).json()["forks"]  # from both hosts
+    assert sorted(f["name"] for f in listed) == sorted(f"student {i}" for i in range(16))
+    assert {f["id"]: f["epoch"] for f in listed}[forks[0]["id"]] == 3
+    assert all(f["thumbnail"] is not None for f in listed)

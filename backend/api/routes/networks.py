@@ -22,17 +22,15 @@ from backend.api.schemas import (
 from backend.core.experiment import Experiment
 from backend.core.spec import normalize_spec
 from backend.services import forks, views
-from backend.services.networks import require_idle, snapshot
+from backend.services.networks import created, require_idle, snapshot
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
 
-def created(services, experiment: Experiment, request: Request, **fork) -> dict:
-    """The answer of a new network; ``fork``: its ``parent`` and ``name`` when forked."""
+def create(services, experiment: Experiment, request: Request) -> dict:
+    """The answer of a new network."""
     services.budgets.check_network(experiment)
-    entry, token = services.networks.add(experiment, client_address(request), **fork)
-    return {"id": entry.id, "token": token, "network": snapshot(entry),
-            "warnings": list(experiment.warnings)}
+    return created(*services.networks.add(experiment, client_address(request)))
 
 
 def client_address(request: Request) -> str | None:
@@ -44,7 +42,7 @@ def create_network(body: CreateBody, services: ServicesDep, request: Request) ->
     """A new network; `{}` gives a working default. Keep the `token`: it owns the network."""
     spec = normalize_spec(body.model_dump(exclude_none=True))
     services.budgets.check_spec(spec)
-    return created(services, Experiment.create(spec), request)
+    return create(services, Experiment.create(spec), request)
 
 
 @router.post("/import", status_code=201)
@@ -53,7 +51,7 @@ def import_network(body: ImportBody, services: ServicesDep, request: Request) ->
     document = body.document()
     services.budgets.check_spec(document["spec"])
     services.budgets.check_samples(len(document["data"]["points"]))
-    return created(services, Experiment.from_dict(document), request)
+    return create(services, Experiment.from_dict(document), request)
 
 
 @router.get("/{network_id}")
@@ -100,8 +98,8 @@ def fork_network(entry: NetworkEntry, services: ServicesDep, request: Request,
     the owner of the network you forked sees it among its forks."""
     name = forks.display_name(body.name if body else None)
     document = services.networks.read(entry, lambda exp: exp.to_dict())
-    return created(services, Experiment.from_dict(document), request, parent=entry.id,
-                   name=name)
+    return services.networks.on(services.networks.shard.any_id(), forks.make_fork, document,
+                                client_address(request), entry.id, name)
 
 
 @router.get("/{network_id}/forks")

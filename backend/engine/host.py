@@ -36,6 +36,7 @@ GATHER_SECONDS = 0.02
 
 
 SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
+PEER_SECONDS = 60.0  # at most, for another host's answer
 
 
 class Host:
@@ -59,7 +60,7 @@ class Host:
         if self._app is None:  # the first call (Ray runs an actor's __init__ without a loop)
             from backend.api.app import create_app
 
-            app = create_app(self.settings, self.shard, RayPeers())
+            app = create_app(self.settings, self.shard, RayPeers(asyncio.get_running_loop()))
             lifespan = app.router.lifespan_context(app)
             await lifespan.__aenter__()
             if self._app is None:
@@ -151,15 +152,23 @@ class Host:
 
 
 class RayPeers(Peers):
-    """The other hosts, found by name in the cluster."""
+    """The other hosts, found by name in the cluster. Called from a request's thread; the
+    answer is awaited on the host's event loop (a blocking ray.get there would hold it)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
 
     def call(self, host: int, fn: Callable[..., Any], network_id: str, *args):
         import ray
 
         from backend.engine.cluster import NAMESPACE, host_name
 
-        handle = ray.get_actor(host_name(host), namespace=NAMESPACE)
+        handle = ray.get_actor(host_name(host), namespace=NAMESPACE)  # here: it may wait
+
+        async def ask():
+            return await handle.peer.remote(fn, network_id, *args)
+
         try:
-            return ray.get(handle.peer.remote(fn, network_id, *args), timeout=60)
+            return asyncio.run_coroutine_threadsafe(ask(), self.loop).result(PEER_SECONDS)
         except ray.exceptions.RayTaskError as exc:
             raise (exc.cause or exc) from None

@@ -146,3 +146,21 @@ def test_a_start_before_the_app_is_installed_says_to_install_it():
     message = refused(result)
     assert "is missing: install the app first" in message
     assert "make run" in message and "pip install -e ." in message
+
+
+def test_the_listening_socket_is_tcp_so_that_answers_are_not_delayed():
+    """asyncio turns Nagle's algorithm off only on the connections of a socket that names
+    IPPROTO_TCP; with it on, every answer on a kept-alive connection (its head, then its body)
+    waited for the client's delayed ACK, 40 ms."""
+    from backend.__main__ import bind_port
+    from backend.settings import Settings
+
+    listener = bind_port(Settings(port=0))
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+        client = socket.create_connection(listener.getsockname())
+        accepted, _ = listener.accept()
+        with client, accepted:
+            assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()

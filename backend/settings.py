@@ -61,7 +61,10 @@ class Settings:
     max_connections: int = 1_000  # open connections, all clients together
     max_connections_per_client: int = 250  # open connections of one client address
     request_head_seconds: float = 5.0  # a connection's request line and headers arrive in time
-    idle_connection_seconds: float = 5.0  # a kept-alive connection waits this long for more
+    # A kept-alive connection waits this long for more: longer than clients keep theirs open
+    # (HTTPX: 5 s), so that they close first; the other way, a request sent as the server
+    # closes was lost ("Server disconnected without sending a response", at 150 students).
+    idle_connection_seconds: float = 15.0
     allowed_hosts: str = ""  # host names served besides localhost and IP addresses (a,b,...)
     # The address others open this server at (behind Docker or a proxy): the share link, the
     # start banner, /api/share and the QR codes give it instead of the listening address.

@@ -25,13 +25,21 @@ class SQLiteStore(Store):
                 self._db.execute("PRAGMA journal_mode=WAL")
             # In WAL mode NORMAL loses nothing on a process crash (only on power loss).
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(SCHEMA.format(document="TEXT"))
-            present = {row[1] for row in self._db.execute("PRAGMA table_info(networks)")}
-            for column, kind in ADDED_COLUMNS.items():
-                if column not in present:
-                    self._db.execute(f"ALTER TABLE networks ADD COLUMN {column} {kind}")
-            for index in INDEXES:
-                self._db.execute(index)
+            # One process at a time makes or brings up to date the table (the Ray engine's
+            # hosts open the file at once): the others wait, then find it done.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(SCHEMA.format(document="TEXT"))
+                present = {row[1] for row in self._db.execute("PRAGMA table_info(networks)")}
+                for column, kind in ADDED_COLUMNS.items():
+                    if column not in present:
+                        self._db.execute(f"ALTER TABLE networks ADD COLUMN {column} {kind}")
+                for index in INDEXES:
+                    self._db.execute(index)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         with self._lock:

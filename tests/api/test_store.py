@@ -143,3 +143,22 @@ def test_without_postgresql_its_tests_skip_unless_it_is_required(monkeypatch):
     monkeypatch.setenv(REQUIRE, "1")
     with pytest.raises(pytest.fail.Exception, match=f"{REQUIRE}=1"):
         unavailable("PostgreSQL's programs are not installed")
+
+
+def test_processes_opening_a_new_sqlite_file_at_once_all_start(tmp_path):
+    """The Ray engine's hosts open the file together: one makes the table and its columns,
+    the others find them made (not 'duplicate column name')."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    for round_ in range(10):  # a race: each round may catch it
+        path = tmp_path / f"shared-{round_}.db"
+        code = ("import sys; from backend.services.store_sqlite import SQLiteStore; "
+                "SQLiteStore(sys.argv[1]).close()")
+        opening = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=REPO,
+                                    stderr=subprocess.PIPE) for _ in range(4)]
+        for process in opening:
+            _, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err.decode()[-500:]

@@ -1,4 +1,5 @@
-"""The store in one SQLite file (WAL mode): the default, one server per file.
+"""The store in one SQLite file (WAL mode): the default; one server per file, or the hosts of one
+Ray engine (each holding its own networks).
 
 One connection serves every thread, behind a lock.
 """
@@ -7,10 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from backend.services.store import ADDED_COLUMNS, INDEXES, SCHEMA, Store
+
+WAL_SECONDS = 30.0  # at most, for another process to let go of a file it is setting up
 
 
 class SQLiteStore(Store):
@@ -22,7 +26,7 @@ class SQLiteStore(Store):
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         with self._lock:
             if path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
+                self._write_ahead_log()
             # In WAL mode NORMAL loses nothing on a process crash (only on power loss).
             self._db.execute("PRAGMA synchronous=NORMAL")
             # One process at a time makes or brings up to date the table (the Ray engine's
@@ -40,6 +44,20 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _write_ahead_log(self) -> None:
+        """WAL mode. Switching to it takes the file for a moment, and a process opening the
+        file meanwhile (the Ray engine's hosts start together) is told "database is locked"
+        at once, without the busy timeout's wait: it tries again."""
+        give_up = time.monotonic() + WAL_SECONDS
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > give_up:
+                    raise
+                time.sleep(0.05)
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         with self._lock:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from backend.netinfo import addresses_to_open, lan_urls
-from backend.settings import Settings
+from backend.settings import ONE_BLAS_THREAD, Settings, database_file
 
 PROG = "python -m backend"
 BACKLOG = 2048  # as Uvicorn's
@@ -72,10 +72,8 @@ def main(argv: list[str] | None = None) -> None:
                             shared=settings.engine == "ray" and bool(settings.ray_address))
     check_postgres_driver(settings.db)
     check_ray(settings.engine)
-    # One BLAS thread per training thread: the server runs many small products at once, where
-    # a second BLAS thread only waits for a busy core. Set before NumPy is first imported.
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(variable, "1")
+    for variable, value in ONE_BLAS_THREAD.items():
+        os.environ.setdefault(variable, value)
     try:
         from backend.api.app import create_app
         from backend.core import accelerator
@@ -167,9 +165,8 @@ def bind_port(settings: Settings) -> socket.socket:
 
 def lock_path(db: str) -> Path | None:
     """The lock file beside a database file (None for :memory: or a non-file URL)."""
-    if not db or db == ":memory:" or "://" in db or db.startswith("file:"):
-        return None
-    return Path(db).with_name(Path(db).name + ".lock")
+    path = database_file(db)
+    return None if path is None else path.with_name(path.name + ".lock")
 
 
 def check_postgres_driver(db: str) -> None:

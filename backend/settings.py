@@ -14,6 +14,10 @@ from urllib.parse import urlsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "PLAYGROUND_"
 ENGINES = ("local", "ray")
+# One BLAS thread per training thread: the server runs many small products at once, where a
+# second BLAS thread only waits for a busy core. Set before NumPy is first imported (by the
+# command line for its process, by the Ray engine for its hosts').
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,13 @@ class Settings:
     def public_address(self) -> str:
         """``public_url`` as the page uses it (ending in a slash), or "" when it is not set."""
         return normalize_public_url(self.public_url)
+
+
+def database_file(db: str) -> Path | None:
+    """The file of a SQLite database (None for :memory:, a file: URI or a server's URL)."""
+    if not db or db == ":memory:" or "://" in db or db.startswith("file:"):
+        return None
+    return Path(db)
 
 
 def normalize_public_url(value: str) -> str:

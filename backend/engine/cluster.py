@@ -6,22 +6,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
-from pathlib import Path
 
 from backend.engine import inprocess
 from backend.services.networks import host_of
-from backend.settings import Settings
+from backend.settings import ONE_BLAS_THREAD, Settings, database_file
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "nn-playground"
 READY_SECONDS = 120.0  # hosts starting (their first start imports and warms up the core)
 RETRY_SECONDS = 15.0  # a read whose host died is asked again for this long (Ray restarts it)
-# The hosts' processes, as the command line sets its own (backend.__main__): one BLAS thread.
-# And at most two malloc arenas (backend/allocator.py; read by the C library as it starts).
-HOST_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "MALLOC_ARENA_MAX": "2"}
+# The hosts' processes: one BLAS thread, as the command line sets its own, and at most two
+# malloc arenas (backend/allocator.py; read by the C library as it starts).
+HOST_ENV = {**ONE_BLAS_THREAD, "MALLOC_ARENA_MAX": "2"}
 
 
 def host_name(index: int) -> str:
@@ -128,8 +125,7 @@ def host_actor(settings: Settings, index: int, count: int, cpus: float):
 
 
 def host_settings(settings: Settings) -> Settings:
-    """The settings a host runs with: a SQLite file named from where the replica runs."""
-    db = settings.db
-    if "://" not in db and db != ":memory:" and not db.startswith("file:"):
-        db = str(Path(db).resolve())
-    return settings.with_overrides(db=db, frontend_dir=os.path.abspath(settings.frontend_dir))
+    """The settings a host runs with: a SQLite file named from where the replica runs (a
+    Ray worker's directory is not the replica's)."""
+    path = database_file(settings.db)
+    return settings if path is None else settings.with_overrides(db=str(path.resolve()))

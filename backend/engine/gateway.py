@@ -54,9 +54,7 @@ class Gateway:
             response = await self.stream(network_id, request)
         else:
             try:
-                answer = await self.answer(network_id, request, receive)
-                response = Response(answer.body, answer.status)
-                response.raw_headers = answer.headers
+                response = as_response(await self.answer(network_id, request, receive))
             except HostDied:
                 response = host_died()
         await response(scope, receive, send)
@@ -85,9 +83,7 @@ class Gateway:
             except HostDied:
                 return host_died()
             if answer.status != 200:
-                response = Response(answer.body, answer.status)
-                response.raw_headers = answer.headers
-                return response
+                return as_response(answer)
             opening = json.loads(answer.body)
             relay = feed.relay(network_id, incarnation, opening["after"])
             if opening["after"] >= relay.began:  # its relay has every event after it
@@ -246,6 +242,13 @@ def _forget(future: asyncio.Future) -> None:
     """A poll cancelled for a new one: its outcome (an error, usually) is not wanted."""
     if not future.cancelled():
         future.exception()
+
+
+def as_response(answer: inprocess.Answer) -> Response:
+    """A host's answer as this replica sends it on, headers and all."""
+    response = Response(answer.body, answer.status)
+    response.raw_headers = answer.headers
+    return response
 
 
 def host_died() -> Response:

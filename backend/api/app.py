@@ -52,8 +52,7 @@ def create_app(settings: Settings | None = None, shard: Shard | None = None,
             return
         accelerator.warm_up()
         store = open_store(settings.db)
-        network_service = NetworkService(store, settings, loop=asyncio.get_running_loop(),
-                                         shard=shard, peers=peers)
+        network_service = NetworkService(store, settings, shard=shard, peers=peers)
         training_service = TrainingService(settings, network_service)
         stopping = threading.Event()
         app.state.services = Services(settings, network_service, training_service,

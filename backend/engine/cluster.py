@@ -114,10 +114,10 @@ class Directory:
 def host_actor(settings: Settings, index: int, count: int, cpus: float):
     import ray
 
-    from backend.engine.host import Host
+    from backend.engine.host import FEED_CONCURRENCY, FEED_GROUP, Host
 
     share = min(1.0, cpus / count)
-    return ray.remote(Host).options(
+    return ray.remote(concurrency_groups={FEED_GROUP: FEED_CONCURRENCY})(Host).options(
         name=host_name(index), namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
         max_restarts=-1, max_concurrency=1000, num_cpus=share,
         runtime_env={"env_vars": HOST_ENV},

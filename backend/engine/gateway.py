@@ -10,17 +10,20 @@ import json
 import logging
 import secrets
 from collections import Counter
+from collections.abc import Callable
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from backend.engine import inprocess
 from backend.engine.cluster import Cluster, HostDied
+from backend.engine.host import FEED_GROUP
 from backend.services.streams import Channel
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/networks"
 POLL_SECONDS = 5.0  # a feed's long poll waits this long for an event
+IDLE_POLL_SECONDS = 1.0  # a feed whose networks nobody watches asks this often
 LINGER_SECONDS = 10.0  # a relay without viewers stays this long (a page reconnecting)
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -130,17 +133,23 @@ class Relay:
     """One network's events for this replica's viewers: a channel they listen to, fed by its
     host's feed with the bytes as the host encoded them."""
 
-    def __init__(self, network_id: str, incarnation: str, after: int, keepalive: float):
+    def __init__(self, network_id: str, incarnation: str, after: int, keepalive: float,
+                 on_new_variant: Callable[[], None]):
+        """``on_new_variant``: called when a viewer asks for a variant no other one here
+        follows (the feed must carry it from now on)."""
         self.network_id = network_id
         self.incarnation = incarnation
         self.began = after  # its channel holds the events after this one
         self.after = after  # the last event received
-        self.channel = Channel(asyncio.get_running_loop(), keepalive)
+        self.channel = Channel(keepalive)
         self.variants: Counter = Counter()  # this replica's viewers, per frame variant
         self.idle_since: float | None = None
+        self._on_new_variant = on_new_variant
 
     def join(self, variant) -> None:
         self.variants[variant] += 1
+        if self.variants[variant] == 1:
+            self._on_new_variant()
 
     def leave(self, variant) -> None:
         self.variants[variant] -= 1
@@ -168,8 +177,8 @@ class HostFeed:
             if relay is not None:
                 self._drop(relay)
             relay = self.relays[network_id] = Relay(network_id, incarnation, after,
-                                                    self.gateway.keepalive_seconds)
-            self._changed.set()  # the poll under way does not know it: a new one
+                                                    self.gateway.keepalive_seconds,
+                                                    self._changed.set)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._follow())
         return relay
@@ -185,8 +194,6 @@ class HostFeed:
             self.released.add(relay.network_id)
 
     async def _follow(self) -> None:
-        import ray
-
         host = self.gateway.cluster.hosts[self.host]
         loop = asyncio.get_running_loop()
         try:
@@ -195,18 +202,15 @@ class HostFeed:
                 follows = {nid: (r.after, dict(r.variants)) for nid, r in self.relays.items()}
                 follows.update({nid: (0, {}) for nid in self.released - set(follows)})
                 self.released.clear()
-                ref = host.poll.remote(self.gateway.name, follows, POLL_SECONDS)
+                ref = host.poll.options(concurrency_group=FEED_GROUP).remote(
+                    self.gateway.name, follows, POLL_SECONDS)
                 polled = asyncio.ensure_future(ref)
-                changed = asyncio.ensure_future(self._changed.wait())
-                try:
-                    await asyncio.wait({polled, changed}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    changed.cancel()
-                if not polled.done():  # a new network to follow: ask again with it
-                    ray.cancel(ref)
-                    polled.add_done_callback(_forget)
-                    continue
-                answer = polled.result()
+                if not await _first(polled, self._changed.wait()):
+                    # A variant to carry that the poll under way does not know: it answers
+                    # now, and the next one asks for it. (Not cancelled: while viewers arrive
+                    # one after another, polls cancelled for each would carry nothing.)
+                    host.nudge.options(concurrency_group=FEED_GROUP).remote(self.gateway.name)
+                answer = await polled
                 for network_id, got in answer["networks"].items():
                     relay = self.relays.get(network_id)
                     if relay is None:
@@ -220,7 +224,8 @@ class HostFeed:
                         relay.after = seq
                 self._let_go_of_unwatched(loop.time())
                 if not any(r.variants for r in self.relays.values()):
-                    await asyncio.sleep(1.0)  # nobody watches now: no need to ask often
+                    # Nobody watches now: no need to ask often, until a viewer comes.
+                    await _first(asyncio.sleep(IDLE_POLL_SECONDS), self._changed.wait())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the host died: its viewers reconnect (Ray restarts it)
@@ -238,10 +243,15 @@ class HostFeed:
                 self._drop(relay)
 
 
-def _forget(future: asyncio.Future) -> None:
-    """A poll cancelled for a new one: its outcome (an error, usually) is not wanted."""
-    if not future.cancelled():
-        future.exception()
+async def _first(awaited, other) -> bool:
+    """Wait for ``awaited`` or ``other``, whichever ends first; ``other`` is cancelled if it
+    has not ended (``awaited`` never is). Whether ``awaited`` ended."""
+    awaited, other = asyncio.ensure_future(awaited), asyncio.ensure_future(other)
+    try:
+        await asyncio.wait({awaited, other}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        other.cancel()
+    return awaited.done()
 
 
 def as_response(answer: inprocess.Answer) -> Response:

@@ -33,6 +33,11 @@ from backend.settings import Settings
 # After the first network a poll finds an event for, the others' events this soon after come
 # along: one poll carries a moment of every followed network's frames.
 GATHER_SECONDS = 0.02
+# The polls run on an event loop of their own (a Ray concurrency group), so that frames never
+# wait behind the requests queued on the host's main loop; this many at once (a replica has
+# one at a time, and one being cancelled).
+FEED_GROUP = "feed"
+FEED_CONCURRENCY = 64
 
 
 SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
@@ -55,6 +60,9 @@ class Host:
         self._lifespan = None
         self._requests: dict[str, asyncio.Event] = {}  # being answered, by id
         self._stopping: asyncio.Future | None = None
+        # The feed's polls waiting, by relay, and the relays nudged with no poll waiting.
+        self._nudges: dict[str, asyncio.Event] = {}
+        self._nudged: set[str] = set()
 
     async def _started(self):
         if self._app is None:  # the first call (Ray runs an actor's __init__ without a loop)
@@ -102,9 +110,13 @@ class Host:
         ``closed``, its stream ended here (the network left memory or was deleted: the viewers
         reconnect); ``lost``, events were dropped before the relay got them; ``events``, with
         the payloads of the variants asked for only. Networks with nothing new are left out.
-        Following with no viewers lets go of a network."""
-        app = await self._started()
-        networks = app.state.services.networks
+        Following with no viewers lets go of a network. Runs on the feed's loop
+        (``FEED_GROUP``): it touches the networks only through their channels' locks."""
+        if self._app is None:  # started again, and not asked anything yet: nothing is here
+            return {"incarnation": self.incarnation, "networks": {
+                network_id: {"closed": True, "lost": False, "events": []}
+                for network_id in follows}}
+        networks = self._app.state.services.networks
         answer, followed = {}, []
         for network_id, (after, variants) in follows.items():
             entry = networks.in_memory(network_id)
@@ -115,9 +127,21 @@ class Host:
             entry.channel.hold_remote(relay, variants)
             if variants:
                 followed.append((network_id, entry.channel, after, variants))
-        if followed and not answer and \
-                await wait_any([(channel, after) for _, channel, after, _ in followed], wait):
-            await asyncio.sleep(GATHER_SECONDS)
+        if followed and not answer and relay not in self._nudged:
+            nudged = self._nudges[relay] = asyncio.Event()
+            waits = [asyncio.ensure_future(wait_any([(channel, after) for _, channel, after, _
+                                                      in followed], wait)),
+                     asyncio.ensure_future(nudged.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+                if self._nudges.get(relay) is nudged:
+                    del self._nudges[relay]
+            if waits[0].done() and not waits[0].cancelled() and waits[0].result():
+                await asyncio.sleep(GATHER_SECONDS)
+        self._nudged.discard(relay)
         for network_id, channel, after, variants in followed:
             events, lost = channel.since(after)
             if events or lost or channel.closed:
@@ -125,6 +149,14 @@ class Host:
                     (e.seq, e.name, {v: p for v, p in e.payloads.items()
                                      if v is None or v in variants}) for e in events]}
         return {"incarnation": self.incarnation, "networks": answer}
+
+    async def nudge(self, relay: str) -> None:
+        """The relay ``relay`` follows something new: its poll under way answers now (or the
+        next one does, if this comes first). On the feed's loop, as the polls."""
+        if relay in self._nudges:
+            self._nudges[relay].set()
+        else:
+            self._nudged.add(relay)
 
     async def peer(self, fn: Callable[..., Any], network_id: str, *args):
         """``fn(service, network_id, *args)`` for another host (NetworkService.on)."""

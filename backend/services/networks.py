@@ -184,13 +184,12 @@ class NetworkService:
     alone fill the budget, a network that would need room is refused for now (Busy).
     """
 
-    def __init__(self, store: Store, settings: Settings, loop=None,
+    def __init__(self, store: Store, settings: Settings,
                  shard: Shard | None = None, peers: Peers | None = None):
         """``shard``: the networks this process holds (all of them by default); ``peers``:
         how to reach the processes that hold the others (the Ray engine's hosts)."""
         self.store = store
         self.settings = settings
-        self.loop = loop
         self.shard = shard or Shard()
         self.peers = peers
         self._entries: OrderedDict[str, Entry] = OrderedDict()
@@ -212,7 +211,7 @@ class NetworkService:
         token = secrets.token_urlsafe(32)
         stamp = now_iso()
         entry = Entry(network_id or self.shard.new_id(), hash_token(token), experiment,
-                      stamp, stamp, Channel(self.loop, self.settings.keepalive_seconds),
+                      stamp, stamp, Channel(self.settings.keepalive_seconds),
                       parent=parent, name=name)
         entry.held = held_bytes(entry)
         self.make_room(entry.held)
@@ -247,7 +246,7 @@ class NetworkService:
                         "message": "The server restarted during this run; the weights are "
                                    "those of its last checkpoint."}
         entry = Entry(network_id, token_hash, Experiment.from_dict(doc), created_at,
-                      updated_at, Channel(self.loop, self.settings.keepalive_seconds),
+                      updated_at, Channel(self.settings.keepalive_seconds),
                       last_run=last_run,
                       replaced_by=doc.get("replaced_by"), parent=doc.get("parent"),
                       name=doc.get("name"))

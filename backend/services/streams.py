@@ -50,11 +50,10 @@ class Channel:
     KEEP = 64  # events kept for viewers that are behind
     KEEP_BYTES = 4_000_000  # and at most this many bytes of them (the newest is always kept)
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None,
-                 keepalive_seconds: float = Settings.keepalive_seconds):
+    def __init__(self, keepalive_seconds: float = Settings.keepalive_seconds):
         """``keepalive_seconds``: a quiet stream sends a keep-alive comment this often (the
-        setting ``keepalive_seconds``, which whoever makes the channel passes on)."""
-        self._loop = loop
+        setting ``keepalive_seconds``, which whoever makes the channel passes on). Events are
+        published from any thread; a viewer waits on its own event loop, whichever it is."""
         self.keepalive_seconds = keepalive_seconds
         self._events: deque[Event] = deque()
         self._bytes = 0
@@ -141,16 +140,16 @@ class Channel:
         self._wake()
 
     def _wake(self) -> None:
-        if self._loop is None or self._loop.is_closed():
-            return
-        with contextlib.suppress(RuntimeError):  # the loop is shutting down
-            self._loop.call_soon_threadsafe(self._wake_waiters)
-
-    def _wake_waiters(self) -> None:
-        waiters, self._waiters = self._waiters, set()
+        """Wake the viewers waiting, each on its own loop (a Ray host's feed has a loop of its
+        own, so that it never waits behind the requests)."""
+        with self._lock:
+            waiters, self._waiters = self._waiters, set()
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
         for fut in waiters:
-            if not fut.done():
-                fut.set_result(None)
+            by_loop.setdefault(fut.get_loop(), []).append(fut)
+        for loop, futures in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop is closed or shutting down
+                loop.call_soon_threadsafe(_resolve, futures)
 
     @property
     def last_seq(self) -> int:
@@ -205,7 +204,8 @@ async def wait_any(channels: list[tuple[Channel, int]], timeout: float) -> bool:
         return True
     fut = asyncio.get_running_loop().create_future()
     for channel, _ in channels:
-        channel._waiters.add(fut)
+        with channel._lock:
+            channel._waiters.add(fut)
     try:
         if any(channel._ahead(seq) for channel, seq in channels):
             return True
@@ -216,4 +216,11 @@ async def wait_any(channels: list[tuple[Channel, int]], timeout: float) -> bool:
         return True
     finally:  # also when the waiter is cancelled
         for channel, _ in channels:
-            channel._waiters.discard(fut)
+            with channel._lock:
+                channel._waiters.discard(fut)
+
+
+def _resolve(futures: list[asyncio.Future]) -> None:
+    for fut in futures:
+        if not fut.done():
+            fut.set_result(None)

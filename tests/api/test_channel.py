@@ -25,7 +25,7 @@ def run(scenario, settings: Settings | None = None) -> None:
     errors = []
 
     async def with_channel():
-        channel = Channel(asyncio.get_running_loop(), settings.keepalive_seconds)
+        channel = Channel(settings.keepalive_seconds)
         try:
             await scenario(channel)
         finally:
@@ -104,7 +104,7 @@ def test_the_keepalive_follows_the_environment_setting():
 
 
 def test_a_channel_made_without_the_setting_uses_its_default():
-    assert Channel(None).keepalive_seconds == Settings().keepalive_seconds == 15.0
+    assert Channel().keepalive_seconds == Settings().keepalive_seconds == 15.0
 
 
 def test_a_viewer_that_is_behind_gets_only_the_newest_frame():
@@ -126,3 +126,33 @@ def test_a_viewer_leaving_during_a_keepalive_leaves_nothing_behind():
         assert channel.viewers == 0 and not channel._waiters
 
     run(scenario, Settings(keepalive_seconds=0.01))
+
+
+def test_viewers_on_other_event_loops_are_woken_on_their_own():
+    """A Ray host's feed waits on a loop of its own, beside the host's main loop: an event
+    published from a third thread wakes the viewers of both, each on its loop."""
+    channel = Channel(keepalive_seconds=30)
+    got: dict[str, list] = {}
+    waiting = threading.Barrier(3)
+
+    def viewer(name: str) -> None:
+        async def follow():
+            items = channel.listen(None, 0)
+            first = asyncio.ensure_future(take(items, 1))
+            await asyncio.sleep(0.05)  # suspended in the channel's wait
+            await asyncio.get_running_loop().run_in_executor(None, waiting.wait)
+            got[name] = await asyncio.wait_for(first, 10)
+            await items.aclose()
+
+        asyncio.run(follow())
+
+    threads = [threading.Thread(target=viewer, args=(name,)) for name in ("main", "feed")]
+    for thread in threads:
+        thread.start()
+    waiting.wait(10)
+    channel.publish("progress", json.dumps({"epoch": 1}))
+    for thread in threads:
+        thread.join(15)
+    assert {name: [parse(raw) for raw in items] for name, items in got.items()} == {
+        "main": [("progress", {"epoch": 1})], "feed": [("progress", {"epoch": 1})]}
+    assert channel.viewers == 0 and not channel._waiters

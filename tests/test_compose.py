@@ -4,11 +4,13 @@ API replicas, PostgreSQL and a Caddy proxy, each with a health check."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
 import pytest
 
+from backend.engine.cluster import RAY_SYSTEM_CONFIG
 from tests.conftest import REPO
 
 yaml = pytest.importorskip("yaml")
@@ -78,6 +80,9 @@ def test_the_ray_head(services):
     command = command_text(head)
     assert command.startswith("ray start --head --port=6379 ")
     assert "--block" in command.split()
+    # the same Ray settings as a Ray the server starts itself
+    config = next(arg for arg in head["command"] if arg.startswith("--system-config="))
+    assert json.loads(config.partition("=")[2]) == RAY_SYSTEM_CONFIG
     assert head["healthcheck"]["test"] == ["CMD", "ray", "health-check", "--address",
                                            "127.0.0.1:6379"]
 

@@ -15,6 +15,11 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "nn-playground"
 READY_SECONDS = 120.0  # hosts starting (their first start imports and warms up the core)
+# Answers and polls up to 1 MB go back inside the reply (Ray's default is 100 kB): beyond it
+# they go through the object store, which costs a page's boundary answer 2 ms more CPU (in
+# the raylet). A Ray started here gets it; a cluster's head gets it from
+# `ray start --head --system-config='{"max_direct_call_object_size": 1048576}'`.
+RAY_SYSTEM_CONFIG = {"max_direct_call_object_size": 1 << 20}
 RETRY_SECONDS = 15.0  # a read whose host died is asked again for this long (Ray restarts it)
 # The hosts' processes: one BLAS thread, as the command line sets its own, and at most two
 # malloc arenas (backend/allocator.py; read by the C library as it starts).
@@ -46,7 +51,8 @@ class Cluster:
         # of its cluster that a plain ray.init() would join).
         ray.init(address=settings.ray_address or "local", namespace=NAMESPACE,
                  include_dashboard=False, logging_level=logging.WARNING,
-                 log_to_driver=True, configure_logging=False)
+                 log_to_driver=True, configure_logging=False,
+                 **({} if settings.ray_address else {"_system_config": RAY_SYSTEM_CONFIG}))
         cpus = max(1.0, ray.cluster_resources().get("CPU", 1.0))
         directory = ray.remote(Directory).options(
             name="directory", get_if_exists=True, lifetime="detached", num_cpus=0,

@@ -34,8 +34,8 @@ from backend.settings import Settings
 # along: one poll carries a moment of every followed network's frames.
 GATHER_SECONDS = 0.02
 # The polls run on an event loop of their own (a Ray concurrency group), so that frames never
-# wait behind the requests queued on the host's main loop; this many at once (a replica has
-# one at a time, and one being cancelled).
+# wait behind the requests queued on the host's main loop; this many at once (each replica
+# has one poll at a time here, and its nudges).
 FEED_GROUP = "feed"
 FEED_CONCURRENCY = 64
 

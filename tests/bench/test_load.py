@@ -76,3 +76,34 @@ def test_the_two_engines_side_by_side():
     assert "targets, ray engine: all met" in text and "1.60 cores (target > 1)" in text
     assert not load.met(result("ray", 450, 6, 0.9))  # under one core on Ray
     assert not load.met(result("local", 450, 6, 0.9, ["x"]))
+
+
+def test_a_stream_reads_its_events_whatever_the_chunks_it_gets():
+    """Frames counted, a snapshot's status read, the done seen, a keep-alive skipped: with
+    the bytes cut anywhere, a blank line split between two chunks included."""
+    import httpx
+
+    events = [b": ping\n\n", b'event: snapshot\ndata: {"status": "training", "x": 1}\n\n',
+              *[b'event: progress\ndata: {"w": "' + b"a" * 2000 + b'"}\n\n'] * 3,
+              b": ping\n\n", b'event: done\ndata: {"reason": "finished"}\n\n']
+    raw = b"".join(events)
+
+    async def follow(size: int) -> load.Stream:
+        chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
+
+        async def body():
+            for chunk in chunks:
+                yield chunk
+            await asyncio.Event().wait()  # a stream stays open until its viewer leaves
+
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body()))
+        async with httpx.AsyncClient(transport=transport) as client:
+            stream = load.Stream(client, "http://test/events", load.Stats(), "s")
+            await asyncio.wait_for(stream.done.wait(), 10)
+            await stream.close()
+        return stream
+
+    for size in (1, 2, 3, 7, 1000, len(raw)):
+        stream = asyncio.run(follow(size))
+        assert (len(stream.frames), stream.snapshots, stream.bytes) == (3, 1, len(raw)), size
+        assert stream.training_since is not None and not stream.stats.errors

@@ -46,12 +46,14 @@ PEER_SECONDS = 60.0  # at most, for another host's answer
 
 class Host:
     def __init__(self, settings: Settings, index: int, count: int, cpus: float = 1.0):
-        """``cpus``: the cores Ray gave this host, of its machine's: it trains that share of
-        the runs the machine would train at once (``max_concurrent_runs``, at least one), so
-        that a machine's hosts together take its cores, no more."""
+        """``cpus``: the cores Ray gave this host, of its machine's. A run at full speed keeps
+        a core busy (its kernel leaves the interpreter lock), so a host trains at most one run
+        per core it has, and no more than its share of the runs the machine would train at
+        once (``max_concurrent_runs``); at least one. More would take the core its requests
+        need: two runs per host on two cores doubled the writes' p50 (docs/SCALING.md)."""
         allocator.tune()  # as the command line does for its process: freed memory goes back
         share = cpus / (os.cpu_count() or 1)
-        runs = max(1, math.ceil(settings.max_concurrent_runs * share))
+        runs = max(1, min(math.ceil(settings.max_concurrent_runs * share), math.floor(cpus)))
         self.settings = settings.with_overrides(
             max_concurrent_runs=runs, max_large_runs=min(settings.max_large_runs, runs))
         self.shard = Shard(index, count)

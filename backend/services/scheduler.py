@@ -5,7 +5,9 @@ their own, first come first served, each trained to its end: they never wait beh
 ones for more than the rest of a time slice. Long runs (a million epochs, the widest
 networks) take turns in time slices on the threads the short lane leaves them: at least one
 whenever a long run waits, all of them when no short run does, so that a few huge runs can
-neither hold every thread nor be starved. The line is bounded in all.
+neither hold every thread nor be starved. With a single thread (a Ray host's share of a
+machine may be one run), the lanes take turns: a short run, then a long run's slice. The line
+is bounded in all.
 
 A run slowed down to be watched sleeps between its slices without holding a thread; runs of
 large layers (NumPy's path, which holds the interpreter lock between its many small calls)
@@ -76,6 +78,7 @@ class Scheduler:
         self._order = itertools.count()
         self._tasks: set[Task] = set()  # every task submitted and not done
         self._running: dict[Task, tuple[bool, bool]] = {}  # on a thread now: (large, short)
+        self._short_last = False  # whether the last task taken was a short one
         self._cv = threading.Condition()
         self._closed = False
         self._initializer = initializer
@@ -173,14 +176,20 @@ class Scheduler:
         large = sum(large for large, _ in self._running.values())
         short = sum(short for _, short in self._running.values())
         long_waits = any(self._allowed(t, large) for t in self._long)
-        if not long_waits or short < self.slots - 1:  # one thread stays with the long lane
+        if self.slots == 1:  # one thread for both lanes: they take turns while both wait
+            short_first = not long_waits or not self._short_last
+        else:  # one thread stays with the long lane
+            short_first = not long_waits or short < self.slots - 1
+        if short_first:
             for task in self._short:
                 if self._allowed(task, large):
                     self._short.remove(task)
+                    self._short_last = True
                     return task
         for task in self._long:
             if self._allowed(task, large):
                 self._long.remove(task)
+                self._short_last = False
                 return task
         return None
 

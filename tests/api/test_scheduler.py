@@ -24,36 +24,32 @@ class Task:
         return AGAIN
 
 
-def test_on_one_thread_short_runs_take_turns_with_a_long_one_that_never_ends():
+def beside_an_endless_run(slots: int, shorts: int, slices: int) -> list[str]:
+    """The order of the slices when ``shorts`` short runs of ``slices`` slices each come to a
+    scheduler of ``slots`` threads that already trains a run that never ends."""
     log: list[str] = []
-    scheduler = Scheduler(slots=1, large_slots=1, slice_seconds=0.01, max_tasks=10)
+    scheduler = Scheduler(slots=slots, large_slots=slots, slice_seconds=0.01, max_tasks=20)
     try:
-        endless = Task("long", short=False, slices=10**9, log=log)
-        scheduler.submit(endless)
+        scheduler.submit(Task("long", short=False, slices=10**9, log=log))
         time.sleep(0.05)
-        shorts = [Task(f"short {i}", short=True, slices=1, log=log) for i in range(3)]
-        for task in shorts:
+        tasks = [Task(f"short {i}", short=True, slices=slices, log=log) for i in range(shorts)]
+        for task in tasks:
             scheduler.submit(task)
-        for task in shorts:
+        for task in tasks:
             assert task.finished.wait(10), f"{task.name} never ran: {log[-5:]}"
-        after = log[log.index("short 0"):]
-        # each short run went between two of the long run's slices
-        assert after[:6] == ["short 0", "long", "short 1", "long", "short 2", "long"]
+        return list(log)
     finally:
         scheduler.close()
+
+
+def test_on_one_thread_short_runs_take_turns_with_a_long_one_that_never_ends():
+    log = beside_an_endless_run(slots=1, shorts=3, slices=1)
+    # each short run went between two of the long run's slices
+    after = log[log.index("short 0"):]
+    assert after[:6] == ["short 0", "long", "short 1", "long", "short 2", "long"]
 
 
 def test_on_several_threads_one_stays_with_the_long_lane():
-    log: list[str] = []
-    scheduler = Scheduler(slots=2, large_slots=2, slice_seconds=0.01, max_tasks=20)
-    try:
-        endless = Task("long", short=False, slices=10**9, log=log)
-        scheduler.submit(endless)
-        shorts = [Task(f"short {i}", short=True, slices=20, log=log) for i in range(4)]
-        for task in shorts:
-            scheduler.submit(task)
-        for task in shorts:
-            assert task.finished.wait(10)
-        assert log.count("long") >= 20  # it kept a thread while the short ones ran
-    finally:
-        scheduler.close()
+    log = beside_an_endless_run(slots=2, shorts=4, slices=20)
+    after = log[log.index("short 0"):log.index("short 3") + 1]
+    assert after.count("long") >= 10  # it kept a thread while the short ones ran

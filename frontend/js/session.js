@@ -211,11 +211,18 @@ export class Session extends Store {
 
   // -- following the stream ---------------------------------------------------------------
 
+  /**
+   * Every change is both answered and published, and the page reads the state again after a
+   * run: a snapshot or a read that arrives after the answer to a later change (a slow stream,
+   * a slow read) is older than the state shown and must not take it back.
+   */
+  #older(state) {
+    return Boolean(state.updated_at && this.state?.updated_at && state.updated_at < this.state.updated_at);
+  }
+
   #snapshot(state) {
     if (state.id && state.id !== this.id) return;
-    // Every change is both answered and published; a snapshot that comes after the answer to a
-    // later change (a slow stream) is older than the state shown and must not take it back.
-    if (state.updated_at && this.state?.updated_at && state.updated_at < this.state.updated_at) return;
+    if (this.#older(state)) return;
     if (state.replaced_by) this.#replaced({ id: this.id, by: state.replaced_by });
     this.update({ state });
     this.refreshSoon();
@@ -281,7 +288,8 @@ export class Session extends Store {
     const generation = this.#generation;
     try {
       const state = await this.api.get(this.id);
-      if (generation === this.#generation && !(this.training && state.status !== "training")) {
+      if (generation === this.#generation && !this.#older(state) &&
+          !(this.training && state.status !== "training")) {
         this.update({ state });
       }
     } catch (err) {

@@ -287,6 +287,46 @@ def test_editing_a_weight_during_training_stops_it_and_says_so(playground, page,
     assert page.console_errors == []
 
 
+# Reads of the network's state answered at once but handed to the page a second later: the
+# read the page makes when a run ends comes back after the answer to the edit that follows.
+SLOW_STATE_READS = r"""
+(() => {
+  const real = window.fetch;
+  window.slowStateReads = false;
+  window.slowedStateReads = 0;
+  window.fetch = (url, options = {}) => {
+    const answer = real(url, options);
+    const stateRead = /(^|\/)api\/networks\/[0-9a-f]+$/.test(String(url).split("?")[0]) &&
+      (options.method || "GET") === "GET";
+    if (!window.slowStateReads || !stateRead) return answer;
+    window.slowedStateReads++;
+    return answer.then((r) => new Promise((resolve) => setTimeout(() => resolve(r), 1000)));
+  };
+})();
+"""
+
+
+def test_a_read_answered_before_an_edit_never_takes_the_edit_back(playground, page,
+                                                                  output_dir):
+    """The run's end makes the page read the state again; that read, answered before the edit
+    reached the server but arriving after the edit's answer, is older and is not shown."""
+    page.add_init_script(SLOW_STATE_READS)
+    playground.open("#dataset=xor&hidden=3&act=tanh,sigmoid&speed=30")
+    playground.wait_network("JSON.stringify(s.state.sizes) === '[2,3,1]'")
+    page.click("[data-testid=play]")
+    playground.wait_network("s.state.status === 'training' && s.state.epoch > 2")
+    page.evaluate("window.slowStateReads = true")
+    page.locator(".link-hit").nth(6).click()
+    editor = page.locator("[data-testid=param-input]")
+    editor.fill("-1.75")
+    editor.press("Enter")
+    playground.wait_network("s.state.layers[1].W[0][0] === -1.75 && !s.training")
+    page.wait_for_timeout(2500)  # the slow reads have all come back
+    assert page.evaluate("window.slowedStateReads") >= 1  # the run's end was read again
+    assert playground.state["layers"][1]["W"][0][0] == -1.75
+    assert page.console_errors == []
+
+
 def test_a_value_out_of_range_is_refused_with_what_is_allowed(playground, page, output_dir):
     playground.open("#dataset=xor&hidden=3&act=tanh,sigmoid")
     playground.wait_network("JSON.stringify(s.state.sizes) === '[2,3,1]'")

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from backend.engine import inprocess
 from backend.engine.cluster import Cluster, HostDied
-from backend.engine.host import FEED_GROUP
+from backend.engine.host import FEED_GROUP, first
 from backend.services.streams import Channel
 
 log = logging.getLogger(__name__)
@@ -67,14 +67,10 @@ class Gateway:
         leaving the local engine is noticed: a long step ends at its next batch)."""
         host = self.cluster.host_index(network_id)  # one for a new network too
         answering = asyncio.ensure_future(self.cluster.handle(host, request))
-        leaving = asyncio.ensure_future(receive())  # the body is read: next is the disconnect
-        try:
-            await asyncio.wait({answering, leaving}, return_when=asyncio.FIRST_COMPLETED)
-            if not answering.done():
-                self.cluster.hosts[host].client_left.remote(request.id)
-            return await answering
-        finally:
-            leaving.cancel()
+        # The body is read: what receive() gives next is the disconnect.
+        if not await first(answering, receive()):
+            self.cluster.hosts[host].client_left.remote(request.id)
+        return await answering
 
     async def stream(self, network_id: str, request: inprocess.Request) -> Response:
         host = self.cluster.host_index(network_id)
@@ -205,7 +201,7 @@ class HostFeed:
                 ref = host.poll.options(concurrency_group=FEED_GROUP).remote(
                     self.gateway.name, follows, POLL_SECONDS)
                 polled = asyncio.ensure_future(ref)
-                if not await _first(polled, self._changed.wait()):
+                if not await first(polled, self._changed.wait()):
                     # A variant to carry that the poll under way does not know: it answers
                     # now, and the next one asks for it. (Not cancelled: while viewers arrive
                     # one after another, polls cancelled for each would carry nothing.)
@@ -225,7 +221,7 @@ class HostFeed:
                 self._let_go_of_unwatched(loop.time())
                 if not any(r.variants for r in self.relays.values()):
                     # Nobody watches now: no need to ask often, until a viewer comes.
-                    await _first(asyncio.sleep(IDLE_POLL_SECONDS), self._changed.wait())
+                    await first(asyncio.sleep(IDLE_POLL_SECONDS), self._changed.wait())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the host died: its viewers reconnect (Ray restarts it)
@@ -241,17 +237,6 @@ class HostFeed:
                 relay.idle_since = now
             elif now - relay.idle_since > LINGER_SECONDS:
                 self._drop(relay)
-
-
-async def _first(awaited, other) -> bool:
-    """Wait for ``awaited`` or ``other``, whichever ends first; ``other`` is cancelled if it
-    has not ended (``awaited`` never is). Whether ``awaited`` ended."""
-    awaited, other = asyncio.ensure_future(awaited), asyncio.ensure_future(other)
-    try:
-        await asyncio.wait({awaited, other}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        other.cancel()
-    return awaited.done()
 
 
 def as_response(answer: inprocess.Answer) -> Response:

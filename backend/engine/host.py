@@ -40,6 +40,10 @@ FEED_GROUP = "feed"
 FEED_CONCURRENCY = 64
 
 
+# A network's answer in a poll when its stream ended here: its viewers reconnect.
+CLOSED = {"closed": True, "lost": False, "events": []}
+
+
 SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
 PEER_SECONDS = 60.0  # at most, for another host's answer
 
@@ -62,9 +66,7 @@ class Host:
         self._lifespan = None
         self._requests: dict[str, asyncio.Event] = {}  # being answered, by id
         self._stopping: asyncio.Future | None = None
-        # The feed's polls waiting, by relay, and the relays nudged with no poll waiting.
-        self._nudges: dict[str, asyncio.Event] = {}
-        self._nudged: set[str] = set()
+        self._nudges: dict[str, asyncio.Event] = {}  # by relay: set when it follows more
 
     async def _started(self):
         if self._app is None:  # the first call (Ray runs an actor's __init__ without a loop)
@@ -115,35 +117,29 @@ class Host:
         Following with no viewers lets go of a network. Runs on the feed's loop
         (``FEED_GROUP``): it touches the networks only through their channels' locks."""
         if self._app is None:  # started again, and not asked anything yet: nothing is here
-            return {"incarnation": self.incarnation, "networks": {
-                network_id: {"closed": True, "lost": False, "events": []}
-                for network_id in follows}}
+            return {"incarnation": self.incarnation,
+                    "networks": {network_id: CLOSED for network_id in follows}}
         networks = self._app.state.services.networks
         answer, followed = {}, []
         for network_id, (after, variants) in follows.items():
             entry = networks.in_memory(network_id)
             # A channel behind the relay: the network left memory and came back (a new one).
             if entry is None or entry.channel.closed or after > entry.channel.last_seq:
-                answer[network_id] = {"closed": True, "lost": False, "events": []}
+                answer[network_id] = CLOSED
                 continue
             entry.channel.hold_remote(relay, variants)
             if variants:
                 followed.append((network_id, entry.channel, after, variants))
-        if followed and not answer and relay not in self._nudged:
-            nudged = self._nudges[relay] = asyncio.Event()
-            waits = [asyncio.ensure_future(wait_any([(channel, after) for _, channel, after, _
-                                                      in followed], wait)),
-                     asyncio.ensure_future(nudged.wait())]
+        nudged = self._nudges.setdefault(relay, asyncio.Event())
+        if followed and not answer and not nudged.is_set():
+            news = asyncio.ensure_future(
+                wait_any([(channel, after) for _, channel, after, _ in followed], wait))
             try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if await first(news, nudged.wait()) and news.result():
+                    await asyncio.sleep(GATHER_SECONDS)
             finally:
-                for waiting in waits:
-                    waiting.cancel()
-                if self._nudges.get(relay) is nudged:
-                    del self._nudges[relay]
-            if waits[0].done() and not waits[0].cancelled() and waits[0].result():
-                await asyncio.sleep(GATHER_SECONDS)
-        self._nudged.discard(relay)
+                news.cancel()
+        nudged.clear()
         for network_id, channel, after, variants in followed:
             events, lost = channel.since(after)
             if events or lost or channel.closed:
@@ -155,10 +151,7 @@ class Host:
     async def nudge(self, relay: str) -> None:
         """The relay ``relay`` follows something new: its poll under way answers now (or the
         next one does, if this comes first). On the feed's loop, as the polls."""
-        if relay in self._nudges:
-            self._nudges[relay].set()
-        else:
-            self._nudged.add(relay)
+        self._nudges.setdefault(relay, asyncio.Event()).set()
 
     async def peer(self, fn: Callable[..., Any], network_id: str, *args):
         """``fn(service, network_id, *args)`` for another host (NetworkService.on)."""
@@ -183,6 +176,17 @@ class Host:
         while self._requests and loop.time() < give_up:
             await asyncio.sleep(0.05)
         await lifespan.__aexit__(None, None, None)
+
+
+async def first(awaited, other) -> bool:
+    """Wait for ``awaited`` or ``other``, whichever ends first; ``other`` is cancelled if it
+    has not ended (``awaited`` never is). Whether ``awaited`` ended."""
+    awaited, other = asyncio.ensure_future(awaited), asyncio.ensure_future(other)
+    try:
+        await asyncio.wait({awaited, other}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        other.cancel()
+    return awaited.done()
 
 
 class RayPeers(Peers):

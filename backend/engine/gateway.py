@@ -77,8 +77,7 @@ class Gateway:
         feed = self.feed(host)
         for _ in range(3):
             try:
-                answer, incarnation = await self.cluster.handle(host, request, "open_stream",
-                                                                 self.name)
+                answer, incarnation = await self.cluster.open_stream(host, request, self.name)
             except HostDied:
                 return host_died()
             if answer.status != 200:

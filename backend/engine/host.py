@@ -44,6 +44,10 @@ FEED_CONCURRENCY = 64
 CLOSED = {"closed": True, "lost": False, "events": []}
 
 
+# The answers of one call (Host.handle_many) go back this long after its first one at most;
+# any not ready then (a long step) is collected by a call of its own.
+STRAGGLER_SECONDS = 0.03
+COLLECT_SECONDS = 60.0  # an answer left for collecting is kept this long (its replica died)
 SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
 PEER_SECONDS = 60.0  # at most, for another host's answer
 
@@ -65,6 +69,7 @@ class Host:
         self._app = None
         self._lifespan = None
         self._requests: dict[str, asyncio.Event] = {}  # being answered, by id
+        self._late: dict[str, asyncio.Future] = {}  # answers to collect, by request id
         self._stopping: asyncio.Future | None = None
         self._nudges: dict[str, asyncio.Event] = {}  # by relay: set when it follows more
 
@@ -91,6 +96,32 @@ class Host:
             return await inprocess.call(await self._started(), request, left=left)
         finally:
             del self._requests[request.id]
+
+    async def handle_many(self, requests: list[inprocess.Request]) -> list:
+        """The answers to ``requests``, sent together by a replica (cluster.HostLine), in
+        their order: each an Answer or the error it raised, or None when it is still being
+        answered ``STRAGGLER_SECONDS`` after the first one was (:meth:`collect` gives it)."""
+        answering = [asyncio.ensure_future(self.handle(request)) for request in requests]
+        await asyncio.wait(answering, return_when=asyncio.FIRST_COMPLETED)
+        if not all(a.done() for a in answering):
+            await asyncio.wait(answering, timeout=STRAGGLER_SECONDS)
+        loop = asyncio.get_running_loop()
+        outcomes = []
+        for request, a in zip(requests, answering, strict=True):
+            if a.done():
+                outcomes.append(a.exception() or a.result())
+                continue
+            self._late[request.id] = a
+            a.add_done_callback(lambda _, request_id=request.id: loop.call_later(
+                COLLECT_SECONDS, self._late.pop, request_id, None))
+            outcomes.append(None)
+        return outcomes
+
+    async def collect(self, request_id: str) -> inprocess.Answer | None:
+        """The answer to a request of :meth:`handle_many` not ready when it returned; None if
+        this host never had it (it was started again since)."""
+        answering = self._late.pop(request_id, None)
+        return None if answering is None else await answering
 
     async def client_left(self, request_id: str) -> None:
         """The client of a request being answered went away (a long step ends early)."""

@@ -43,3 +43,44 @@ def test_a_nudge_answers_the_poll_under_way_at_once_or_else_the_next_one(tmp_pat
             await host.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_requests_sent_together_come_back_together_and_a_slow_one_on_its_own(tmp_path):
+    """A replica sends the requests that arrive together in one call (Host.handle_many): the
+    quick answers come back at once, a long step is collected afterwards (Host.collect), and
+    its client leaving still ends it early."""
+    async def scenario():
+        host = Host(Settings(db=str(tmp_path / "batch.db")), 0, 1)
+        await host.ready()
+        try:
+            async def make():
+                return json.loads((await host.handle(Request(
+                    "POST", "/api/networks", headers=JSON, body=json.dumps(
+                        {"dataset": {"name": "spiral"}, "hidden": [8, 8]}).encode()))).body)
+
+            made, other = await make(), await make()
+            owner = [*JSON, (b"authorization", f"Bearer {made['token']}".encode())]
+            long_step = Request("POST", f"/api/networks/{made['id']}/step", headers=owner,
+                                body=json.dumps({"epochs": 10_000}).encode())
+            history = Request("GET", f"/api/networks/{other['id']}/history")
+            missing = Request("GET", "/api/networks/nope")
+            began = asyncio.get_running_loop().time()
+            step_answer, read, not_found = await asyncio.wait_for(
+                host.handle_many([long_step, history, missing]), 10)
+            assert asyncio.get_running_loop().time() - began < 1.0
+            assert step_answer is None  # still running: collected below
+            assert read.status == 200 and "train_loss" in json.loads(read.body)
+            assert not_found.status == 404
+
+            collecting = asyncio.ensure_future(host.collect(long_step.id))
+            await asyncio.sleep(0.3)
+            assert not collecting.done()
+            await host.client_left(long_step.id)  # its client hangs up: it ends, keeping
+            stepped = await asyncio.wait_for(collecting, 10)  # what it did
+            assert stepped.status == 200
+            assert json.loads(stepped.body)["epoch"] > 0
+            assert await host.collect(long_step.id) is None  # collected once
+        finally:
+            await host.shutdown()
+
+    asyncio.run(scenario())

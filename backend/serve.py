@@ -16,7 +16,7 @@ import time
 from collections import Counter
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from backend.settings import Settings
 
@@ -61,32 +61,54 @@ class ConnectionGuard:
             del self.open[client]
 
 
-REFUSAL = json.dumps({"detail": "The server has as many connections open as it takes; try "
-                                "again in a few seconds.", "retry_after": 5}).encode()
-REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-           b"Retry-After: 5\r\nConnection: close\r\nContent-Length: "
-           + str(len(REFUSAL)).encode() + b"\r\n\r\n" + REFUSAL)
-TOO_SLOW = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+def closing_answer(status: str, body: dict | None = None, headers: str = "") -> bytes:
+    """A whole HTTP answer written straight to a connection, which closes after it."""
+    content = json.dumps(body).encode() if body is not None else b""
+    kind = "Content-Type: application/json\r\n" if body is not None else ""
+    return (f"HTTP/1.1 {status}\r\n{kind}{headers}Connection: close\r\n"
+            f"Content-Length: {len(content)}\r\n\r\n").encode() + content
 
 
-def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
-    """Uvicorn's HTTP/1.1 protocol, with the guard's cap and deadlines."""
+REFUSED = closing_answer("503 Service Unavailable", {
+    "detail": "The server has as many connections open as it takes; try again in a few "
+              "seconds.", "retry_after": 5}, "Retry-After: 5\r\n")
+TOO_SLOW = closing_answer("408 Request Timeout")
+# A request's line and headers, at most (h11 allowed 16 kB; httptools has no limit of its own).
+MAX_HEAD_BYTES = 16 * 1024
+TOO_LARGE = closing_answer("431 Request Header Fields Too Large", {
+    "detail": f"A request's line and headers may take at most {MAX_HEAD_BYTES // 1024} kB."})
 
-    class GuardedH11Protocol(H11Protocol):
+
+def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
+    """Uvicorn's HTTP/1.1 protocol on httptools, with the guard's cap and deadlines."""
+
+    class GuardedProtocol(HttpToolsProtocol):
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
             self._client = self.client[0] if self.client else ""
             self._admitted = guard.admit(self._client)
             self._head_timer = None
             self._seen = None  # the request whose head arrived last
+            self._head_bytes = 0  # received while its head is awaited
             if not self._admitted:
                 transport.write(REFUSED)
                 transport.close()
                 return
             self._await_head(guard.head_seconds)
 
-        def handle_events(self) -> None:
-            super().handle_events()
+        def data_received(self, data: bytes) -> None:
+            awaited = self._head_timer is not None
+            if awaited:
+                self._head_bytes += len(data)
+            super().data_received(data)
+            if awaited and self._head_timer is not None and \
+                    self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                self._stop_head_timer()  # a head still incomplete, and too large already
+                self.transport.write(TOO_LARGE)
+                self.transport.close()
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
             if self.cycle is not self._seen and self.cycle is not None:  # a head arrived
                 self._seen = self.cycle
                 self._stop_head_timer()
@@ -107,6 +129,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
 
         def _await_head(self, seconds: float) -> None:
             self._stop_head_timer()
+            self._head_bytes = 0
             self._head_timer = self.loop.call_later(seconds, self._head_too_slow)
 
         def _stop_head_timer(self) -> None:
@@ -122,7 +145,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[H11Protocol]:
                 self.transport.write(TOO_SLOW)
                 self.transport.close()
 
-    return GuardedH11Protocol
+    return GuardedProtocol
 
 
 def raise_file_limit(wanted: int) -> int:

@@ -209,6 +209,40 @@ def test_connections_that_send_nothing_are_closed(server_with):
     kept.close()
 
 
+def test_a_request_head_past_16_kb_is_refused_and_one_under_it_answered(server_with):
+    server = server_with()
+    host, port = "127.0.0.1", int(server.url.rsplit(":", 1)[1])
+
+    def send(head: bytes) -> bytes:
+        with socket.create_connection((host, port)) as s:
+            s.settimeout(5)
+            try:
+                s.sendall(head)
+            except OSError:  # closed while sending the rest: the answer came first
+                pass
+            answer = b""
+            while True:
+                try:
+                    data = s.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not data:
+                    break
+                answer += data
+                if b"\r\n\r\n" in answer and answer.endswith((b"}", b"\r\n\r\n")):
+                    break
+            return answer
+
+    request = b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    huge = request + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"x" * 1000) for i in range(2000))
+    refused = send(huge + b"\r\n")  # 2 MB of headers
+    assert refused.startswith(b"HTTP/1.1 431")
+    assert b"at most 16 kB" in refused
+    fine = request + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"x" * 1000) for i in range(12))
+    assert send(fine + b"\r\n").startswith(b"HTTP/1.1 200")
+    assert httpx.get(server.url + "/api/health", timeout=5).status_code == 200
+
+
 def test_connections_past_the_cap_are_refused_and_logged_once(server_with):
     server = server_with(max_connections=100, max_connections_per_client=60,
                          request_head_seconds=30)

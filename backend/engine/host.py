@@ -44,8 +44,8 @@ FEED_CONCURRENCY = 64
 CLOSED = {"closed": True, "lost": False, "events": []}
 
 
-# The answers of one call (Host.handle_many) go back this long after its first one at most;
-# any not ready then (a long step) is collected by a call of its own.
+# The answers of one call (Host.handle_many) go back once none has come for this long; any
+# not ready then (a long step) is collected by a call of its own.
 STRAGGLER_SECONDS = 0.03
 COLLECT_SECONDS = 60.0  # an answer left for collecting is kept this long (its replica died)
 SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
@@ -100,11 +100,13 @@ class Host:
     async def handle_many(self, requests: list[inprocess.Request]) -> list:
         """The answers to ``requests``, sent together by a replica (cluster.HostLine), in
         their order: each an Answer or the error it raised, or None when it is still being
-        answered ``STRAGGLER_SECONDS`` after the first one was (:meth:`collect` gives it)."""
+        answered after the first one was and then ``STRAGGLER_SECONDS`` passed without
+        another (:meth:`collect` gives it)."""
         answering = [asyncio.ensure_future(self.handle(request)) for request in requests]
-        await asyncio.wait(answering, return_when=asyncio.FIRST_COMPLETED)
-        if not all(a.done() for a in answering):
-            await asyncio.wait(answering, timeout=STRAGGLER_SECONDS)
+        done, pending = await asyncio.wait(answering, return_when=asyncio.FIRST_COMPLETED)
+        while pending and done:  # the rest as long as they keep coming
+            done, pending = await asyncio.wait(pending, timeout=STRAGGLER_SECONDS,
+                                               return_when=asyncio.FIRST_COMPLETED)
         loop = asyncio.get_running_loop()
         outcomes = []
         for request, a in zip(requests, answering, strict=True):

@@ -21,6 +21,9 @@ READY_SECONDS = 120.0  # hosts starting (their first start imports and warms up 
 # the raylet). A Ray started here gets it; a cluster's head gets it from
 # `ray start --head --system-config='{"max_direct_call_object_size": 1048576}'`.
 RAY_SYSTEM_CONFIG = {"max_direct_call_object_size": 1 << 20}
+# Ray calls under way from this replica to one host at a time: the requests that come in
+# meanwhile wait for one to end and go together in the next (HostLine).
+CALLS_PER_HOST = 2
 RETRY_SECONDS = 15.0  # a read whose host died is asked again for this long (Ray restarts it)
 # The hosts' processes: one BLAS thread, as the command line sets its own, and at most two
 # malloc arenas (backend/allocator.py; read by the C library as it starts).
@@ -129,17 +132,21 @@ class HostLine:
     def __init__(self, host):
         self.host = host
         self._waiting: list[tuple[inprocess.Request, asyncio.Future]] = []
+        self._calls = 0  # under way
 
     def ask(self, request: inprocess.Request) -> asyncio.Future:
         loop = asyncio.get_running_loop()
-        if not self._waiting:  # those that come in before this runs go with it
-            loop.call_soon(self._send)
+        if not self._waiting and self._calls < CALLS_PER_HOST:
+            loop.call_soon(self._send)  # those that come in before this runs go with it
         answer = loop.create_future()
         self._waiting.append((request, answer))
         return answer
 
     def _send(self) -> None:
+        if not self._waiting or self._calls >= CALLS_PER_HOST:
+            return  # (the call under way that ends first sends them)
         batch, self._waiting = self._waiting, []
+        self._calls += 1
         asyncio.ensure_future(self._answer(batch))
 
     async def _answer(self, batch: list[tuple[inprocess.Request, asyncio.Future]]) -> None:
@@ -147,6 +154,9 @@ class HostLine:
             answers = await self.host.handle_many.remote([request for request, _ in batch])
         except Exception as exc:  # the host died (or the call could not be made)
             answers = [exc] * len(batch)
+        finally:
+            self._calls -= 1
+            self._send()  # what came in meanwhile
         for (request, answer), got in zip(batch, answers, strict=True):
             if got is None:  # still being answered there
                 asyncio.ensure_future(self._collect(request.id, answer))

@@ -47,6 +47,9 @@ CLOSED = {"closed": True, "lost": False, "events": []}
 # The answers of one call (Host.handle_many) go back once none has come for this long; any
 # not ready then (a long step) is collected by a call of its own.
 STRAGGLER_SECONDS = 0.03
+# ... or at once when none came in this long: a replica sends its next requests to this host
+# when a call ends (cluster.CALLS_PER_HOST), and long steps alone must not hold them.
+FIRST_ANSWER_SECONDS = 0.1
 COLLECT_SECONDS = 60.0  # an answer left for collecting is kept this long (its replica died)
 SHUTDOWN_SECONDS = 5.0  # at most, for the requests being answered to end at a shutdown
 PEER_SECONDS = 60.0  # at most, for another host's answer
@@ -103,7 +106,8 @@ class Host:
         answered after the first one was and then ``STRAGGLER_SECONDS`` passed without
         another (:meth:`collect` gives it)."""
         answering = [asyncio.ensure_future(self.handle(request)) for request in requests]
-        done, pending = await asyncio.wait(answering, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(answering, timeout=FIRST_ANSWER_SECONDS,
+                                           return_when=asyncio.FIRST_COMPLETED)
         while pending and done:  # the rest as long as they keep coming
             done, pending = await asyncio.wait(pending, timeout=STRAGGLER_SECONDS,
                                                return_when=asyncio.FIRST_COMPLETED)

@@ -123,11 +123,11 @@ class Cluster:
 
 class HostLine:
     """One host's requests as this replica sends them: those that come in together (in one
-    turn of the event loop) go in one Ray call, which costs little more than a call for one
-    of them (a call's own cost, about 1 ms of CPU in the host and 0.5 ms here, is paid once:
-    ``python -m bench.calls``). An answer not ready soon after its call's first one comes
-    with a call of its own (Host.collect): a long step never holds up the reads sent with
-    it."""
+    turn of the event loop, or while ``CALLS_PER_HOST`` calls are under way) go in one Ray
+    call, which costs little more than a call for one of them (a call's own cost, about 1 ms
+    of CPU in the host and 0.5 ms here, is paid once: ``python -m bench.calls``). An answer
+    the host has not finished when the others of its call are ready comes with a call of its
+    own (Host.collect): a long step never holds up the reads sent with it, nor the line."""
 
     def __init__(self, host):
         self.host = host

@@ -102,9 +102,10 @@ class Host:
 
     async def handle_many(self, requests: list[inprocess.Request]) -> list:
         """The answers to ``requests``, sent together by a replica (cluster.HostLine), in
-        their order: each an Answer or the error it raised, or None when it is still being
-        answered after the first one was and then ``STRAGGLER_SECONDS`` passed without
-        another (:meth:`collect` gives it)."""
+        their order: each an Answer or the error it raised, or None for one still being
+        answered when this returns (:meth:`collect` gives it). It returns once they are all
+        ready, or ``STRAGGLER_SECONDS`` after the last one ready, or after
+        ``FIRST_ANSWER_SECONDS`` with none ready."""
         answering = [asyncio.ensure_future(self.handle(request)) for request in requests]
         done, pending = await asyncio.wait(answering, timeout=FIRST_ANSWER_SECONDS,
                                            return_when=asyncio.FIRST_COMPLETED)

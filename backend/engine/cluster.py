@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from backend.engine import inprocess
+from backend.engine.host import settle
 from backend.services.networks import host_of
 from backend.settings import ONE_BLAS_THREAD, Settings, database_file
 
@@ -161,23 +162,14 @@ class HostLine:
             if got is None:  # still being answered there
                 asyncio.ensure_future(self._collect(request.id, answer))
             else:
-                _settle(answer, got)
+                settle(answer, got)
 
     async def _collect(self, request_id: str, answer: asyncio.Future) -> None:
         try:
             got = await self.host.collect.remote(request_id)
         except Exception as exc:
             got = exc
-        _settle(answer, HostDied() if got is None else got)  # None: a host started again
-
-
-def _settle(future: asyncio.Future, outcome) -> None:
-    if future.done():  # its request was given up (the replica is stopping)
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+        settle(answer, HostDied() if got is None else got)  # None: a host started again
 
 
 class Directory:

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 from fastapi.concurrency import run_in_threadpool
 
 from backend import allocator
@@ -75,8 +76,10 @@ class Host:
         self._late: dict[str, asyncio.Future] = {}  # answers to collect, by request id
         self._stopping: asyncio.Future | None = None
         self._nudges: dict[str, asyncio.Event] = {}  # by relay: set when it follows more
+        self._tasks = KeptTasks()  # where requests are answered
 
     async def _started(self):
+        await self._tasks.start()
         if self._app is None:  # the first call (Ray runs an actor's __init__ without a loop)
             from backend.api.app import create_app
 
@@ -94,9 +97,13 @@ class Host:
         return {"incarnation": self.incarnation, "pid": os.getpid(), "index": self.shard.index}
 
     async def handle(self, request: inprocess.Request) -> inprocess.Answer:
+        await self._started()
+        return await self._tasks.spawn(self._answer(request))
+
+    async def _answer(self, request: inprocess.Request) -> inprocess.Answer:
         left = self._requests[request.id] = asyncio.Event()
         try:
-            return await inprocess.call(await self._started(), request, left=left)
+            return await inprocess.call(self._app, request, left=left)
         finally:
             del self._requests[request.id]
 
@@ -106,7 +113,8 @@ class Host:
         answered when this returns (:meth:`collect` gives it). It returns once they are all
         ready, or ``STRAGGLER_SECONDS`` after the last one ready, or after
         ``FIRST_ANSWER_SECONDS`` with none ready."""
-        answering = [asyncio.ensure_future(self.handle(request)) for request in requests]
+        await self._started()
+        answering = [self._tasks.spawn(self._answer(request)) for request in requests]
         done, pending = await asyncio.wait(answering, timeout=FIRST_ANSWER_SECONDS,
                                            return_when=asyncio.FIRST_COMPLETED)
         while pending and done:  # the rest as long as they keep coming
@@ -141,7 +149,9 @@ class Host:
         """Where the relay ``relay`` of a replica starts ``GET /events``: the app's JSON answer
         (variant, sequence number and the first snapshot) or its error; and this host's
         incarnation. The viewer counts here from now on."""
-        answer = await inprocess.call(await self._started(), request, {RELAY_SCOPE_KEY: relay})
+        await self._started()
+        answer = await self._tasks.spawn(
+            inprocess.call(self._app, request, {RELAY_SCOPE_KEY: relay}))
         return answer, self.incarnation
 
     async def poll(self, relay: str, follows: dict[str, tuple[int, dict]],
@@ -194,7 +204,8 @@ class Host:
     async def peer(self, fn: Callable[..., Any], network_id: str, *args):
         """``fn(service, network_id, *args)`` for another host (NetworkService.on)."""
         app = await self._started()
-        return await run_in_threadpool(fn, app.state.services.networks, network_id, *args)
+        return await self._tasks.spawn(
+            run_in_threadpool(fn, app.state.services.networks, network_id, *args))
 
     async def shutdown(self) -> None:
         """Stop the runs and the long steps (each saves what it did) and end the streams,
@@ -214,6 +225,62 @@ class Host:
         while self._requests and loop.time() < give_up:
             await asyncio.sleep(0.05)
         await lifespan.__aexit__(None, None, None)
+        self._tasks.stop()
+
+
+class KeptTasks:
+    """Tasks under one long-lived AnyIO task group, where the host answers requests. AnyIO
+    ties the worker threads that run the app's sync routes to the outermost task of their
+    task tree: a request answered in a task of Ray's own started a thread and stopped it when
+    it ended; under this group the threads are kept for the next requests."""
+
+    def __init__(self):
+        self._group = None
+        self._holder: asyncio.Future | None = None
+        self._ready: asyncio.Future | None = None
+
+    async def start(self) -> None:
+        if self._ready is None:
+            self._ready = asyncio.get_running_loop().create_future()
+            self._holder = asyncio.ensure_future(self._hold())
+        await self._ready
+
+    async def _hold(self) -> None:
+        async with anyio.create_task_group() as group:
+            self._group = group
+            self._ready.set_result(None)
+            await anyio.sleep_forever()
+
+    def spawn(self, coroutine) -> asyncio.Future:
+        """``coroutine`` run in the group (started): the future of its outcome."""
+        outcome = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                settle(outcome, await coroutine)
+            except asyncio.CancelledError:  # the group ends (the host stops)
+                outcome.cancel()
+                raise
+            except Exception as exc:
+                settle(outcome, exc)
+
+        self._group.start_soon(run)
+        return outcome
+
+    def stop(self) -> None:
+        if self._holder is not None:
+            self._holder.cancel()
+
+
+def settle(future: asyncio.Future, outcome) -> None:
+    """``future`` ends with ``outcome``: its result, or the error it is; unless it has ended
+    already (given up by its waiter)."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 async def first(awaited, other) -> bool:

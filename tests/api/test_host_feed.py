@@ -84,3 +84,36 @@ def test_requests_sent_together_come_back_together_and_a_slow_one_on_its_own(tmp
             await host.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_a_host_keeps_the_apps_worker_threads_between_requests(tmp_path):
+    """As Ray runs an actor: its event loop in a thread of its own (run_forever), each call a
+    task made from another thread. The app's sync routes run in AnyIO's worker threads, which
+    must serve the next request too, not be started and stopped for each."""
+    import threading
+
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+
+    def call(coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(30)
+
+    host = Host(Settings(db=str(tmp_path / "threads.db")), 0, 1)
+    try:
+        call(host.ready())
+        made = call(host.handle(Request("POST", "/api/networks", headers=JSON, body=json.dumps(
+            {"dataset": {"name": "xor"}, "hidden": [2]}).encode())))
+        url = f"/api/networks/{json.loads(made.body)['id']}/boundary"
+        workers = set()
+        for _ in range(20):  # four at once: three more threads than one request needs
+            answers = call(host.handle_many([Request("GET", url, b"resolution=20")
+                                             for _ in range(4)]))
+            assert [a.status for a in answers] == [200] * 4
+            workers |= {t.native_id for t in threading.enumerate()
+                        if t.name.startswith("AnyIO worker")}
+        assert 1 <= len(workers) <= 8  # (started and stopped for each request: about 60)
+    finally:
+        call(host.shutdown())
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(10)

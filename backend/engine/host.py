@@ -97,6 +97,7 @@ class Host:
         return {"incarnation": self.incarnation, "pid": os.getpid(), "index": self.shard.index}
 
     async def handle(self, request: inprocess.Request) -> inprocess.Answer:
+        """The app's answer to one request (a replica sends its requests with handle_many)."""
         await self._started()
         return await self._tasks.spawn(self._answer(request))
 

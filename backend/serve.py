@@ -89,7 +89,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
             self._admitted = guard.admit(self._client)
             self._head_timer = None
             self._seen = None  # the request whose head arrived last
-            self._head_bytes = 0  # received while its head is awaited
+            self._head_bytes, self._in_body = 0, False
             if not self._admitted:
                 transport.write(REFUSED)
                 transport.close()
@@ -97,25 +97,35 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
             self._await_head(guard.head_seconds)
 
         def data_received(self, data: bytes) -> None:
-            awaited = self._head_timer is not None
-            if awaited:
+            # Counted outside bodies: what the parser may be holding of a head not complete
+            # yet. (Where a body ends and the next head begins in one chunk, that head's
+            # first bytes go uncounted: one chunk more at most, still bounded.)
+            heading = not self._in_body
+            if heading:
                 self._head_bytes += len(data)
             super().data_received(data)
-            if awaited and self._head_timer is not None and \
-                    self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
-                self._stop_head_timer()  # a head still incomplete, and too large already
-                self.transport.write(TOO_LARGE)
-                self.transport.close()
+            if heading and not self._in_body and self._head_too_large():
+                if self.cycle is None or self.cycle.response_complete:
+                    self._refuse_head()
+                else:  # the answer under way goes first (its request may have changed things)
+                    self.transport.pause_reading()
 
         def on_headers_complete(self) -> None:
+            self._head_bytes, self._in_body = 0, True
             super().on_headers_complete()
             if self.cycle is not self._seen and self.cycle is not None:  # a head arrived
                 self._seen = self.cycle
                 self._stop_head_timer()
 
+        def on_message_complete(self) -> None:
+            self._in_body = False
+            super().on_message_complete()
+
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            if not self.transport.is_closing() and (self.cycle is self._seen):
+            if self._head_too_large():
+                self._refuse_head()
+            elif not self.transport.is_closing() and (self.cycle is self._seen):
                 # Idle first (Uvicorn closes an idle connection at its keep-alive timeout),
                 # then a complete head: a client trickling bytes does not keep it open.
                 self._await_head(guard.idle_seconds + guard.head_seconds)
@@ -127,9 +137,16 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
                 guard.release(self._client)
             super().connection_lost(exc)
 
+        def _head_too_large(self) -> bool:
+            return self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing()
+
+        def _refuse_head(self) -> None:
+            self._stop_head_timer()
+            self.transport.write(TOO_LARGE)
+            self.transport.close()
+
         def _await_head(self, seconds: float) -> None:
             self._stop_head_timer()
-            self._head_bytes = 0
             self._head_timer = self.loop.call_later(seconds, self._head_too_slow)
 
         def _stop_head_timer(self) -> None:

@@ -5,6 +5,7 @@ fixed margin. Timings asserted here are generous bounds that catch a stall or a 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -240,6 +241,28 @@ def test_a_request_head_past_16_kb_is_refused_and_one_under_it_answered(server_w
     assert b"at most 16 kB" in refused
     fine = request + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"x" * 1000) for i in range(12))
     assert send(fine + b"\r\n").startswith(b"HTTP/1.1 200")
+    # Behind a request on the same connection (a body first, then an endless header): the
+    # first is answered, the head that follows is refused.
+    body = json.dumps({"dataset": {"name": "xor"}, "hidden": [2]}).encode()
+    first = (b"POST /api/networks HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+             b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    with socket.create_connection((host, port)) as s:
+        s.settimeout(10)
+        s.sendall(first + b"GET /api/health HTTP/1.1\r\nX-Endless: ")
+        answers = b""
+        try:
+            for _ in range(100):
+                s.sendall(b"y" * 8192)
+                time.sleep(0.01)
+        except OSError:  # closed by the server
+            pass
+        try:
+            while data := s.recv(65536):
+                answers += data
+        except (ConnectionResetError, TimeoutError):
+            pass
+    assert answers.startswith(b"HTTP/1.1 201")
+    assert b"HTTP/1.1 431" in answers
     assert httpx.get(server.url + "/api/health", timeout=5).status_code == 200
 
 

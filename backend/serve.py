@@ -91,8 +91,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
             self._seen = None  # the request whose head arrived last
             self._head_bytes, self._in_body = 0, False
             if not self._admitted:
-                transport.write(REFUSED)
-                transport.close()
+                self._close_with(REFUSED)
                 return
             self._await_head(guard.head_seconds)
 
@@ -106,7 +105,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
             super().data_received(data)
             if heading and not self._in_body and self._head_too_large():
                 if self.cycle is None or self.cycle.response_complete:
-                    self._refuse_head()
+                    self._close_with(TOO_LARGE)
                 else:  # the answer under way goes first (its request may have changed things)
                     self.transport.pause_reading()
 
@@ -124,7 +123,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
         def on_response_complete(self) -> None:
             super().on_response_complete()
             if self._head_too_large():
-                self._refuse_head()
+                self._close_with(TOO_LARGE)
             elif not self.transport.is_closing() and (self.cycle is self._seen):
                 # Idle first (Uvicorn closes an idle connection at its keep-alive timeout),
                 # then a complete head: a client trickling bytes does not keep it open.
@@ -140,9 +139,10 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
         def _head_too_large(self) -> bool:
             return self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing()
 
-        def _refuse_head(self) -> None:
+        def _close_with(self, answer: bytes) -> None:
+            """``answer`` (a whole HTTP answer), and the connection closed after it."""
             self._stop_head_timer()
-            self.transport.write(TOO_LARGE)
+            self.transport.write(answer)
             self.transport.close()
 
         def _await_head(self, seconds: float) -> None:
@@ -159,8 +159,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
             waiting = self.cycle is self._seen and (self.cycle is None
                                                     or self.cycle.response_complete)
             if waiting and not self.transport.is_closing():  # for a head that never came
-                self.transport.write(TOO_SLOW)
-                self.transport.close()
+                self._close_with(TOO_SLOW)
 
     return GuardedProtocol
 

@@ -24,7 +24,6 @@ import json
 import multiprocessing
 import os
 import random
-import resource
 import signal
 import statistics
 import sys
@@ -444,17 +443,16 @@ def run_part(base: str, teacher_url: str, indices: list[int], deadline: float, c
 async def part(base: str, teacher_url: str, indices: list[int], deadline: float, cycles: int,
                epochs: int, speed: float | None) -> Part:
     stats, pupils, lags = Stats(), [Student(i) for i in indices], []
-    clock0 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = time.process_time()
     ticking = asyncio.create_task(loop_lag(lags, deadline))
     await asyncio.gather(*(student(p, base, teacher_url, stats, deadline, cycles, epochs,
                                    speed) for p in pupils))
     await ticking
-    clock1 = resource.getrusage(resource.RUSAGE_SELF)
     return Part(stats.requests, stats.errors, stats.queue_waits, stats.unstarted,
                 [p.teacher.frames for p in pupils if p.teacher],
                 [(p.trained, p.trained_frames) for p in pupils],
                 sum(p.own.bytes + p.teacher.bytes for p in pupils if p.own and p.teacher),
-                (clock1.ru_utime + clock1.ru_stime) - (clock0.ru_utime + clock0.ru_stime), lags)
+                time.process_time() - cpu0, lags)
 
 
 async def loop_lag(lags: list[float], deadline: float, every: float = 0.01) -> None:
@@ -487,14 +485,14 @@ async def classroom(base: str, pid: int, students: int, seconds: float, cycles: 
                                    for _ in range(processes)))
             began = time.monotonic()
             deadline = began + seconds
-            clock0 = resource.getrusage(resource.RUSAGE_SELF)
+            cpu0 = time.process_time()
             indices = list(range(students))
             parts: list[Part] = await asyncio.gather(*(
                 loop.run_in_executor(pool, run_part, base, teacher, indices[k::processes],
                                      deadline, cycles, epochs, speed)
                 for k in range(processes)))
             elapsed = time.monotonic() - began
-            clock1 = resource.getrusage(resource.RUSAGE_SELF)
+            generator_cpu = time.process_time() - cpu0 + sum(got.cpu_seconds for got in parts)
         await stats.call(client, "POST", teacher + "/stop", "POST /stop", headers=owner)
     stop_watch.set()
     await watcher
@@ -514,8 +512,6 @@ async def classroom(base: str, pid: int, students: int, seconds: float, cycles: 
     by_call: dict[str, list[float]] = {}
     for _, label, _, d in stats.requests:
         by_call.setdefault(label, []).append(d)
-    generator_cpu = (clock1.ru_utime + clock1.ru_stime) - (clock0.ru_utime + clock0.ru_stime) \
-        + sum(got.cpu_seconds for got in parts)
     return {
         "engine": engine, "students": students, "seconds": round(elapsed, 1), "speed": speed,
         "requests": len(stats.requests),

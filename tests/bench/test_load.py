@@ -127,3 +127,10 @@ def test_a_small_class_split_over_two_processes_is_counted_whole(tmp_path, capsy
     assert r["by_call_ms"]["GET /history"]["n"] >= 4
     assert r["load_generator_cpu_percent"] > 0
     assert "students + 1 teacher" in capsys.readouterr().out
+
+
+def test_a_class_whose_runs_never_left_the_queue_misses_the_frame_rate():
+    """No student's run trained (a machine too slow for the class): 0 frames/s, a missed
+    target, not a crash."""
+    assert load.frame_rates([]) == {"streams": 0, "min": 0.0, "median": 0.0}
+    assert load.frame_rates([6.0, 2.0, 9.0]) == {"streams": 3, "min": 2.0, "median": 6.0}

@@ -119,23 +119,47 @@ class ProcessWatch:
     TICK = os.sysconf("SC_CLK_TCK")
 
     def __init__(self, pid: int, tree: bool = True):
+        from backend.services.training import TRAINING_NICENESS
+
+        self.training_niceness = TRAINING_NICENESS
         self.pid = pid
         self.tree = tree
         self.samples: list[tuple[float, float, int]] = []  # (time, cpu seconds, rss kB)
         # Each process seen: (pid, start time) -> [CPU seconds when first seen, latest, name]
         self.seen: dict[tuple[int, int], list] = {}
+        # Each training thread seen (at the training threads' niceness): (tid, start time) ->
+        # [CPU seconds when first seen, latest]
+        self.training: dict[tuple[int, int], list] = {}
         self.counts: list[int] = []  # processes at each sample
 
     @staticmethod
-    def stat(pid: int) -> tuple[str, int, float] | None:
-        """(name, start time in ticks, CPU seconds) of a process, None when it is gone."""
+    def stat(pid: int, path: str | None = None) -> tuple[str, int, float, int] | None:
+        """(name, start time in ticks, CPU seconds, niceness) of a process (or of the thread
+        whose stat file is ``path``), None when it is gone."""
         try:
-            text = Path(f"/proc/{pid}/stat").read_text()
+            text = Path(path or f"/proc/{pid}/stat").read_text()
         except OSError:
             return None
         name = text[text.index("(") + 1:text.rindex(")")]
         fields = text.rsplit(")", 1)[1].split()
-        return name, int(fields[19]), (int(fields[11]) + int(fields[12])) / ProcessWatch.TICK
+        return (name, int(fields[19]), (int(fields[11]) + int(fields[12])) / ProcessWatch.TICK,
+                int(fields[16]))
+
+    def training_threads(self, pid: int, first: bool) -> None:
+        """Keeps the CPU of ``pid``'s threads that run at the training threads' niceness:
+        training takes whatever the requests leave (it yields to them), so the server's CPU
+        says how busy it was, and its CPU besides training what the class's requests and
+        streams cost."""
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return
+        for tid in tids:
+            found = self.stat(int(tid), f"/proc/{pid}/task/{tid}/stat")
+            if found is not None and found[3] == self.training_niceness:
+                entry = self.training.setdefault((int(tid), found[1]),
+                                                 [found[2] if first else 0.0, found[2]])
+                entry[1] = found[2]
 
     def cpu_seconds(self, pid: int | None = None) -> float:
         found = self.stat(self.pid if pid is None else pid)
@@ -162,9 +186,10 @@ class ProcessWatch:
             found = self.stat(pid)
             if found is None:
                 continue
-            name, started, cpu = found
+            name, started, cpu, _ = found
             entry = self.seen.setdefault((pid, started), [cpu if first else 0.0, cpu, name])
             entry[1], entry[2] = cpu, name
+            self.training_threads(pid, first)
             rss += self.status("VmRSS", pid)
             count += 1
         self.counts.append(count)
@@ -201,6 +226,7 @@ class ProcessWatch:
         peaks = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(self.samples, self.samples[1:],
                                                                    strict=False)]
         mean = (c1 - c0) / (t1 - t0)
+        training = sum(b - a for a, b in self.training.values()) / (t1 - t0)
         names: dict[str, int] = {}
         by_name: dict[str, float] = {}  # CPU over the watch, % of one core, by process name
         for (pid, _), (first, last, name) in self.seen.items():
@@ -210,6 +236,7 @@ class ProcessWatch:
         return {"cpu_mean_percent": 100 * mean,
                 "cpu_peak_percent": 100 * max(peaks, default=0.0),
                 "cores_mean": mean,
+                "training_cores_mean": training,
                 # the root's own peak (VmHWM) or, for a tree, the largest summed sample
                 "rss_peak_mb": max(self.status("VmHWM") / 1024,
                                    max((s[2] for s in self.samples), default=0) / 1024),
@@ -622,6 +649,7 @@ def show(r: dict) -> str:
         f"(added to the latencies above); the "
         f"whole machine: {s['machine_busy_percent']:.0f} % of 200 % busy, so other processes "
         f"~{others:.0f} %; load average {' -> '.join(s['loadavg_start_end'])}",
+        besides_training(r),
         "per call (p50 / p99 ms):",
         *(f"  {k:<16} n={v['n']:<5} {v['p50']:7.1f} / {v['p99']:7.1f}"
           for k, v in r["by_call_ms"].items()),
@@ -629,6 +657,17 @@ def show(r: dict) -> str:
         "targets:", *verdict(r),
     ]
     return "\n".join(out)
+
+
+def besides_training(r: dict) -> str:
+    """What the class's calls and streams cost, per student: the server's CPU besides
+    training (which takes whatever is left) and the load generator's."""
+    s, n = r["server"], r["students"]
+    besides = s["cores_mean"] - s["training_cores_mean"]
+    generator = r["load_generator_cpu_percent"] / 100
+    return (f"the class's CPU besides training: server {besides:.2f} cores (training took "
+            f"{s['training_cores_mean']:.2f} more), load generator {generator:.2f}; per "
+            f"student {1000 * besides / n:.1f} + {1000 * generator / n:.1f} ms a second")
 
 
 COMPARED = [  # (label, how to read it from a result, format)
@@ -648,6 +687,8 @@ COMPARED = [  # (label, how to read it from a result, format)
     ("server CPU mean %", lambda r: r["server"]["cpu_mean_percent"], "{:.0f}"),
     ("server CPU peak %", lambda r: r["server"]["cpu_peak_percent"], "{:.0f}"),
     ("server cores", lambda r: r["server"]["cores_mean"], "{:.2f}"),
+    ("server cores besides training",
+     lambda r: r["server"]["cores_mean"] - r["server"]["training_cores_mean"], "{:.2f}"),
     ("server processes", lambda r: r["server"]["processes_peak"], "{:.0f}"),
     ("server peak RSS MB", lambda r: r["server"]["rss_peak_mb"], "{:.0f}"),
     ("load generator CPU %", lambda r: r["load_generator_cpu_percent"], "{:.0f}"),

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from bench import load
 
 
@@ -67,7 +69,8 @@ def test_the_two_engines_side_by_side():
                 "own_stream_fps_while_training": {"min": fps, "median": fps},
                 "queue_wait_s": {"p50": 0.1, "max": 1}, "stream_mb_received": 100,
                 "server": {"cpu_mean_percent": 100 * cores, "cpu_peak_percent": 150,
-                           "cores_mean": cores, "processes_peak": 1, "rss_peak_mb": 300,
+                           "cores_mean": cores, "training_cores_mean": cores / 2,
+                           "processes_peak": 1, "rss_peak_mb": 300,
                            "machine_busy_percent": 190},
                 "load_generator_cpu_percent": 50, "errors": list(errors),
                 "load_generator": {"processes": 1, "loop_lag_ms": {"p50": 0.1, "p99": 2.0}}}
@@ -134,3 +137,40 @@ def test_a_class_whose_runs_never_left_the_queue_misses_the_frame_rate():
     target, not a crash."""
     assert load.frame_rates([]) == {"streams": 0, "min": 0.0, "median": 0.0}
     assert load.frame_rates([6.0, 2.0, 9.0]) == {"streams": 3, "min": 2.0, "median": 6.0}
+
+
+def test_the_watch_tells_training_threads_by_their_niceness():
+    """A process of the tree that runs at the training threads' niceness counts as training,
+    the others do not: the server's CPU besides training is what its calls cost."""
+    from backend.services.training import TRAINING_NICENESS
+
+    busy = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n"
+    niced = f"import os\nos.nice({TRAINING_NICENESS})\n" + busy
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
+                               f"c = [subprocess.Popen([sys.executable, '-c', s]) "
+                               f"for s in ({busy!r}, {niced!r})]\n"
+                               "[x.wait() for x in c]\n"])
+    try:
+        deadline = time.monotonic() + 5
+        while len(load.descendants(parent.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        watch = load.ProcessWatch(parent.pid)
+
+        async def watch_a_second():
+            stop = asyncio.Event()
+            task = asyncio.create_task(watch.run(stop, every=0.1))
+            await asyncio.sleep(1.0)
+            stop.set()
+            await task
+
+        asyncio.run(watch_a_second())
+    finally:
+        parent.wait(10)
+    report = watch.report()
+    training_tids = [tid for tid, _ in watch.training]
+    niced_cpu = [last - first for (pid, _), (first, last, _) in watch.seen.items()
+                 if pid in training_tids]
+    assert len(training_tids) == len(niced_cpu) == 1  # the niced child's one thread alone
+    seconds = watch.samples[-1][0] - watch.samples[0][0]
+    assert report["training_cores_mean"] * seconds == pytest.approx(niced_cpu[0])
+    assert 0 < report["training_cores_mean"] < report["cores_mean"]

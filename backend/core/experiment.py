@@ -10,6 +10,8 @@ This is what a notebook user (or the server) holds::
 from __future__ import annotations
 
 import copy
+import hashlib
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +27,7 @@ from backend.core.training import Trainer, TrainingConfig
 
 FORMAT = "nn-playground/1"
 GRID_BLOCK_VALUES = 1_000_000  # hidden values over a grid held at once (8 MB)
+KEPT_ANSWER_BYTES = 1_000_000  # the page's grids of 7 features and two layers of 8: 0.37 MB
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Experiment:
         )
         self._grid_inputs: dict[int, np.ndarray] = {}  # per resolution: a^0 over the grid
         self._grid_buffers: dict[tuple, list] = {}  # per network copy, R and layers kept
+        self._kept: tuple | None = None  # (state, bytes): see for_these_weights
 
     @classmethod
     def create(cls, body: dict | None = None) -> Experiment:
@@ -146,6 +150,25 @@ class Experiment:
             result["neuron_resolution"] = r
         return result
 
+    def for_these_weights(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
+        """``compute()``, an answer drawn from the network, kept (one at a time) while its
+        weights, its shape, its input features and ``key`` stay the same: the page asks for
+        the same grids again after every step, and forward, backward or a new learning rate
+        change no weight. The weights are compared by their content, so that no way of
+        changing them can leave a stale answer behind. An answer over ``KEPT_ANSWER_BYTES``
+        (finer grids than the page's) is not kept."""
+        net = self.net
+        state = (key, tuple(net.sizes), tuple(net.activations), tuple(self.features),
+                 repr(self.data.dataset.domain),
+                 hashlib.blake2b(net.theta.tobytes(), digest_size=16).digest())
+        if self._kept is not None and self._kept[0] == state:
+            return self._kept[1]
+        self._kept = None  # the old answer goes before the new one is drawn
+        answer = compute()
+        if len(answer) <= KEPT_ANSWER_BYTES:
+            self._kept = (state, answer)
+        return answer
+
     def _grid_layers(self, resolution: int, net: Network, every_layer: bool) -> list:
         """a^k over the grid, one row per neuron, into buffers kept for the next frame (a^0,
         the grid's input features, shared by every copy of the network). Without
@@ -200,17 +223,19 @@ class Experiment:
 
     def memory(self) -> dict[str, int]:
         """Bytes held, by part: parameters, data, buffers, grids (the boundary's, kept for
-        the next frame) and history."""
+        the next frame, and the answer kept for these weights) and history."""
         ds = self.data.dataset
         parts = self.trainer.memory()
         parts["data"] += nbytes(ds.x, ds.y, self.data.train, self.data.test)
-        parts["grids"] = nbytes(self._grid_inputs, self._grid_buffers)
+        kept = len(self._kept[1]) if self._kept is not None else 0
+        parts["grids"] = nbytes(self._grid_inputs, self._grid_buffers) + kept
         return parts
 
     def drop_caches(self) -> None:
         """Let go of everything kept only to be faster next time: grids and workspaces."""
         self._grid_inputs.clear()
         self._grid_buffers.clear()
+        self._kept = None
         self.trainer.drop_caches()
 
     # -- plain-dict serialisation ---------------------------------------------------------

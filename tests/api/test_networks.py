@@ -235,6 +235,44 @@ def test_boundary_in_uint8_and_small_neuron_grids(make):
     net.get("/boundary", expect=422, encoding="png")
 
 
+def test_the_boundary_follows_every_change_of_the_weights(make):
+    """The page's grids after each of its steps: the same answer while no weight changed
+    (forward, backward, a new learning rate; kept, not drawn again), a new one after an update,
+    a step, a run, a reset or weights set by hand, always what the weights draw."""
+    net = make({"dataset": {"name": "circle"}, "hidden": [3, 2]})
+    page = {"resolution": 30, "neurons": "true", "neuron_resolution": 10}
+
+    def grids():
+        answer = net.client.get(net.url + "/boundary", params=page)
+        assert answer.status_code == 200 and answer.headers["content-type"] == \
+            "application/json"
+        return answer.content
+
+    first = grids()
+    for unchanged in (lambda: net.patch({"learning_rate": 0.3}),
+                      lambda: net.post("/forward", {}), lambda: net.post("/backward", {})):
+        unchanged()
+        assert grids() == first
+    seen = [first]
+    for change in (lambda: net.post("/update", {}), lambda: net.post("/step", {"epochs": 2}),
+                   lambda: net.post("/reset", {"seed": 9}),
+                   lambda: net.put("/parameters", WORKED_EXAMPLE_3_2)):
+        change()
+        seen.append(grids())
+        assert seen[-1] != seen[-2]
+    answer = json.loads(seen[-1])
+    output, domain = decode(answer["output"]), answer["domain"]
+    x1, x2 = np.meshgrid(np.linspace(*domain["x1"], 30), np.linspace(*domain["x2"][::-1], 30))
+    hidden = np.tanh(np.stack([x1 + x2, x1 - x2, 0 * x1]))  # W^1 of WORKED_EXAMPLE_3_2
+    expected = 1 / (1 + np.exp(-np.tanh(hidden.sum(axis=0)) * 2))
+    assert np.allclose(output[0], expected, atol=1e-5)
+
+
+WORKED_EXAMPLE_3_2 = {"layers": [{"W": [[1, 1], [1, -1], [0, 0]], "b": [0, 0, 0]},
+                                 {"W": [[1, 1, 1], [1, 1, 1]], "b": [0, 0]},
+                                 {"W": [[1, 1]], "b": [0]}]}
+
+
 def test_predict_gives_outputs_and_classes(make):
     net = make({"dataset": {"name": "and"}, "rule": "perceptron"})
     net.put("/parameters", {"layers": [{"W": [[1, 1]], "b": [-1.5]}]})

@@ -172,5 +172,6 @@ def test_the_watch_tells_training_threads_by_their_niceness():
                  if pid in training_tids]
     assert len(training_tids) == len(niced_cpu) == 1  # the niced child's one thread alone
     seconds = watch.samples[-1][0] - watch.samples[0][0]
-    assert report["training_cores_mean"] * seconds == pytest.approx(niced_cpu[0])
+    # read one after the other in a sample: a clock tick (10 ms) may come in between
+    assert report["training_cores_mean"] * seconds == pytest.approx(niced_cpu[0], abs=0.03)
     assert 0 < report["training_cores_mean"] < report["cores_mean"]

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from backend.core.experiment import Experiment
+from backend.core.experiment import KEPT_ANSWER_BYTES, Experiment
 from backend.core.network import forward
 
 SPEC = {"dataset": {"name": "moons", "n_samples": 90, "noise": 0.2, "seed": 3},
@@ -282,3 +282,50 @@ def test_the_boundary_of_a_copy_of_the_network_has_buffers_of_its_own():
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(trained["output"], before["output"])  # not overwritten
     np.testing.assert_array_equal(trained["output"], exp.boundary(20)["output"])
+
+
+def test_an_answer_for_these_weights_is_drawn_again_only_when_they_change():
+    """The page asks for the same grids after a step that changed no weight (forward,
+    backward, a new learning rate): drawn once. Any change of the weights, whichever way it
+    came (an update, epochs of the fast path, a reset, weights set by hand), draws it again,
+    as does another question (``key``)."""
+    exp = Experiment.create(SPEC)
+    t = exp.trainer
+    drawn = []
+
+    def answer(key="grids"):
+        return exp.for_these_weights(key, lambda: drawn.append(weights(exp)) or
+                                     json.dumps(len(drawn)).encode())
+
+    assert answer() == b"1"
+    t.forward()
+    t.backward()
+    exp.configure({"learning_rate": 0.5})
+    assert answer() == b"1" and len(drawn) == 1
+    assert answer("other grids") == b"2"  # another question: drawn, and kept instead
+    assert answer() == b"3"
+    changes = [lambda: (t.forward(), t.backward(), t.update()), lambda: t.step(epochs=2),
+               lambda: t.step(iterations=1), lambda: t.run(epochs=1), lambda: exp.reset(seed=5),
+               lambda: exp.set_parameters(
+                   [{"W": (layer.W + 0.5).tolist(), "b": layer.b.tolist()}
+                    for layer in exp.net.layers])]
+    for change in changes:
+        before = len(drawn)
+        change()
+        assert answer() == str(before + 1).encode()
+        for x, y in zip(drawn[-1], weights(exp), strict=True):  # drawn from the new weights
+            np.testing.assert_array_equal(x, y)
+
+
+def test_the_answer_kept_counts_in_the_memory_held_and_goes_with_the_caches():
+    exp = Experiment.create(SPEC)
+    grids = exp.memory()["grids"]
+    exp.for_these_weights("grids", lambda: b"x" * 100_000)
+    assert exp.memory()["grids"] == grids + 100_000
+    exp.drop_caches()
+    assert exp.memory()["grids"] == 0
+    assert exp.for_these_weights("grids", lambda: b"drawn again") == b"drawn again"
+    large = b"x" * (KEPT_ANSWER_BYTES + 1)  # finer grids than the page's: not kept
+    assert exp.for_these_weights("large", lambda: large) == large
+    assert exp.memory()["grids"] == 0
+    assert exp.for_these_weights("large", lambda: b"drawn again") == b"drawn again"

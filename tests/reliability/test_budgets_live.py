@@ -66,6 +66,7 @@ def server_with(tmp_path, engine):
         server.stop()
 
 
+@pytest.mark.timeout(300)  # its heavy asks take 1.5 to 2 minutes on a slow 2-core machine
 def test_memory_stays_within_its_budget_whatever_is_asked(server_with, engine):
     """The server's memory, or on the Ray engine each host's (the budget holds per host: the
     replica holds no network)."""

@@ -145,21 +145,22 @@ def export_network(entry: NetworkEntry, services: ServicesDep) -> dict:
     return services.networks.read(entry, lambda exp: exp.to_dict())
 
 
-@router.get("/{network_id}/boundary")
+@router.get("/{network_id}/boundary", response_model=dict)
 async def get_boundary(entry: NetworkEntry, services: ServicesDep,
                        resolution: Annotated[int, Query(ge=2)] = 100,
                        neurons: bool = False,
                        neuron_resolution: Annotated[int | None, Query(ge=2)] = None,
-                       encoding: GridType = "float32") -> dict:
+                       encoding: GridType = "float32") -> Response:
     """The output (and with `neurons=true` every neuron, at `neuron_resolution` if given)
     over an R x R grid of the plane. The neurons' maps come smaller than asked (see
     `neuron_resolution` in the answer) where all of them would not fit the budgets."""
     neuron_resolution, work = services.budgets.grids(
         entry.experiment.net.sizes, resolution,
         (neuron_resolution or resolution) if neurons else None)
-    return await services.gate.run(
+    return Response(await services.gate.run(
         services.budgets.is_heavy(work), services.networks.read, entry,
-        lambda exp: views.boundary(exp, resolution, neurons, neuron_resolution, encoding))
+        lambda exp: views.boundary_json(exp, resolution, neurons, neuron_resolution, encoding)),
+        media_type="application/json")
 
 
 @router.post("/{network_id}/predict")

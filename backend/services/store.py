@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from backend.services.jsontext import dumps
+from backend.services.jsontext import dumps, join
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -176,11 +176,5 @@ def encode_with(document: dict, path: tuple[str, str], encoded: str) -> str:
     the same text as encoding it whole, without encoding that part again."""
     outer, inner = path
     nested = {key: value for key, value in document[outer].items() if key != inner}
-    nested_text = _join(dumps(nested), inner, encoded)
-    return _join(dumps({k: v for k, v in document.items() if k != outer}), outer, nested_text)
-
-
-def _join(obj_text: str, key: str, value_text: str) -> str:
-    """``{...}`` with one more member, ``"key": value_text``, at its end."""
-    comma = "," if obj_text != "{}" else ""
-    return f"{obj_text[:-1]}{comma}{json.dumps(key)}:{value_text}}}"
+    nested_text = join(dumps(nested), inner, encoded)
+    return join(dumps({k: v for k, v in document.items() if k != outer}), outer, nested_text)

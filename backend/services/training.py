@@ -27,7 +27,7 @@ from backend.services import costs, views
 from backend.services.budgets import Budgets
 from backend.services.costs import Shape
 from backend.services.errors import Conflict
-from backend.services.jsontext import dumps
+from backend.services.jsontext import dumps, dumps_grids, join
 from backend.services.networks import (
     Entry,
     NetworkService,
@@ -427,10 +427,11 @@ def paint(entry: Entry, exp: Experiment, net: Network, frame: dict, variants: li
     try:
         frame = {**frame, "layers": [{"W": layer.W.tolist(), "b": layer.b.tolist()}
                                      for layer in net.layers]}
-        payloads = {None: dumps(frame)}
-        for variant in variants:
-            payloads[variant] = dumps({**frame, "boundary": views.boundary(exp, *variant,
-                                                                           net=net)})
+        plain = dumps(frame)
+        payloads = {None: plain}
+        for variant in variants:  # the plain frame's text, and the grids after it
+            grids = dumps_grids(views.boundary(exp, *variant, net=net)).decode()
+            payloads[variant] = join(plain, "boundary", grids)
         entry.channel.publish("progress", payloads)
     except Exception:  # a frame lost is no reason to stop: the next one comes soon
         log.exception("a progress frame of %s failed", entry.id)

@@ -4,7 +4,7 @@ import json
 
 from backend.core.experiment import Experiment
 from backend.core.history import History
-from backend.services.jsontext import dumps
+from backend.services.jsontext import dumps, dumps_grids, join
 from backend.services.store import encode_with
 
 
@@ -36,3 +36,16 @@ def test_the_history_text_is_encoded_again_only_after_a_change():
         assert json.loads(history.to_json()) == history.to_dict()
     history.clear()
     assert json.loads(history.to_json()) == history.to_dict()
+
+
+def test_grids_are_encoded_as_json_would_and_never_as_nan():
+    """The grids' faster encoder writes the same JSON as ``dumps``; a NaN (the views leave
+    none) would be null, not invalid JSON; and a part encoded so joins any object's text."""
+    grids = {"output": {"shape": [1, 2, 2], "data": "QUJDRA==", "lo": [-0.5], "hi": [1.25]},
+             "domain": {"x1": [-6.0, 6.0]}}
+    assert json.loads(dumps_grids(grids)) == json.loads(dumps(grids))
+    assert dumps_grids({"lo": [float("nan")]}) == b'{"lo":[null]}'
+    frame = {"epoch": 3, "layers": [{"W": [[1.5]], "b": [0.0]}]}
+    text = join(dumps(frame), "boundary", dumps_grids(grids).decode())
+    assert json.loads(text) == {**frame, "boundary": grids}
+    assert join("{}", "a", "[1]") == '{"a":[1]}'

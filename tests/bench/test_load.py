@@ -30,27 +30,42 @@ def test_a_class_of_150_from_one_address_fits_the_limits_per_client():
     assert load.server_env(1)["PLAYGROUND_MAX_CONNECTIONS_PER_CLIENT"] == "250"  # the default
 
 
-def test_the_watch_sums_a_process_and_every_process_below_it():
-    busy = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n"
-    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
-                               f"c = [subprocess.Popen([sys.executable, '-c', {busy!r}]) "
-                               "for _ in range(2)]\n"
+BUSY = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n"
+
+
+def parent_of(*children: str) -> subprocess.Popen:
+    """A process running ``children`` (Python sources) as processes of its own, once all
+    three are there."""
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys\n"
+                               "c = [subprocess.Popen([sys.executable, '-c', s]) "
+                               f"for s in {children!r}]\n"
                                "[x.wait() for x in c]\n"])
+    deadline = time.monotonic() + 5
+    while len(load.descendants(parent.pid)) < 1 + len(children) and \
+            time.monotonic() < deadline:
+        time.sleep(0.02)
+    return parent
+
+
+def watched_for_a_second(pid: int) -> load.ProcessWatch:
+    watch = load.ProcessWatch(pid)
+
+    async def watch_a_second():
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch.run(stop, every=0.1))
+        await asyncio.sleep(1.0)
+        stop.set()
+        await task
+
+    asyncio.run(watch_a_second())
+    return watch
+
+
+def test_the_watch_sums_a_process_and_every_process_below_it():
+    parent = parent_of(BUSY, BUSY)
     try:
-        deadline = time.monotonic() + 5
-        while len(load.descendants(parent.pid)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
         assert len(load.descendants(parent.pid)) == 3
-        watch = load.ProcessWatch(parent.pid)
-
-        async def watch_a_second():
-            stop = asyncio.Event()
-            task = asyncio.create_task(watch.run(stop, every=0.1))
-            await asyncio.sleep(1.0)
-            stop.set()
-            await task
-
-        asyncio.run(watch_a_second())
+        watch = watched_for_a_second(parent.pid)
         report = watch.report()
         assert report["processes_peak"] == 3
         assert report["cores_mean"] > 0.5  # two busy children (on however many cores)
@@ -144,26 +159,9 @@ def test_the_watch_tells_training_threads_by_their_niceness():
     the others do not: the server's CPU besides training is what its calls cost."""
     from backend.services.training import TRAINING_NICENESS
 
-    busy = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n"
-    niced = f"import os\nos.nice({TRAINING_NICENESS})\n" + busy
-    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
-                               f"c = [subprocess.Popen([sys.executable, '-c', s]) "
-                               f"for s in ({busy!r}, {niced!r})]\n"
-                               "[x.wait() for x in c]\n"])
+    parent = parent_of(BUSY, f"import os\nos.nice({TRAINING_NICENESS})\n" + BUSY)
     try:
-        deadline = time.monotonic() + 5
-        while len(load.descendants(parent.pid)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        watch = load.ProcessWatch(parent.pid)
-
-        async def watch_a_second():
-            stop = asyncio.Event()
-            task = asyncio.create_task(watch.run(stop, every=0.1))
-            await asyncio.sleep(1.0)
-            stop.set()
-            await task
-
-        asyncio.run(watch_a_second())
+        watch = watched_for_a_second(parent.pid)
     finally:
         parent.wait(10)
     report = watch.report()

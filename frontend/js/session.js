@@ -37,6 +37,7 @@ export class Session extends Store {
   #gridsAgain = false;
   #historyInFlight = false;
   #stepping = false;
+  #stopping = false;
   #quietStop = false;
   #undo = [];
   #hashExtras;
@@ -261,8 +262,11 @@ export class Session extends Store {
   #frame(frame) {
     const st = this.state;
     if (!st) return;
+    // On a big network the page may draw slower than frames come: those it reads after the
+    // stop's answer are from before it, and while a stop is asked for the run is over here.
+    if (frame.iteration < st.iteration) return;
     this.update({ state: advanced(st, {
-      status: frame.status ?? "training",
+      status: this.#stopping ? st.status : frame.status ?? "training",
       epoch: frame.epoch ?? st.epoch,
       iteration: frame.iteration ?? st.iteration,
       metrics: frame.metrics ?? st.metrics,
@@ -514,6 +518,7 @@ export class Session extends Store {
   async pause({ quiet = false } = {}) {
     if (quiet) this.#quietStop = true;
     this.#setStatus("idle");
+    this.#stopping = true;
     try {
       const state = await this.api.stop(this.id);
       if (state?.spec) this.update({ state });
@@ -522,6 +527,8 @@ export class Session extends Store {
       this.emit("error", err, "Stopping the training");
       this.reload();
       return false;
+    } finally {
+      this.#stopping = false;
     }
   }
 

@@ -218,7 +218,9 @@ def test_a_shared_link_follows_live_and_forks(playground, page, browser, output_
 def test_the_largest_network_it_offers_draws_and_trains_without_an_error(playground, page,
                                                                           output_dir):
     """Eight hidden layers of 64 on 1,000 spiral points: every neuron's map fits the server's
-    budgets (smaller maps, as the server says), the stream is live, and a run trains."""
+    budgets (smaller maps, as the server says), the stream is live, a run trains, and it stops
+    when paused: the page shows it stopped from then on, however late it reads the frames, and
+    the maps drawn again bring no error either."""
     page.set_viewport_size({"width": 1024, "height": 768})
     layers = ",".join(["64"] * 8)
     playground.open(f"#dataset=spiral&samples=1000&hidden={layers}"
@@ -231,7 +233,20 @@ def test_the_largest_network_it_offers_draws_and_trains_without_an_error(playgro
     page.click("[data-testid=play]")
     playground.wait("() => window.playground.state.epoch >= 3", timeout=30_000)
     page.wait_for_timeout(1500)  # progress frames, with grids when the budget allows
+    page.evaluate("""() => {  // what the page shows from the pause on, until the run's done
+      window.shown = [];
+      window.playground.on("state", (s) => window.shown.push([s.status, s.epoch]));
+      window.playground.on("done", () => { window.runDone = true; });
+    }""")
     page.keyboard.press("Space")
+    playground.wait("() => window.runDone === true", timeout=60_000)
+    playground.wait_network("!s.training", timeout=30_000)
+    shown = page.evaluate("() => window.shown")
+    paused = next(i for i, (status, _) in enumerate(shown) if status == "idle")
+    # The frames the page reads late (it draws slower than they come) do not take it back.
+    assert all(status == "idle" for status, _ in shown[paused:]), shown
+    epochs = [epoch for _, epoch in shown]
+    assert epochs == sorted(epochs), shown
     page.screenshot(path=output_dir / "largest-network-1024x768.png", full_page=True)
     assert page.locator(".banner:visible").count() == 0 or "Paused" in \
         page.locator(".banner:visible").inner_text()

@@ -29,9 +29,12 @@ VIEWERS = 200
 ANYIO_WORKERS = 40  # the default size of the thread pool behind run_in_threadpool
 
 
-@pytest.fixture
-def server(tmp_path, engine):
-    server = start_server(tmp_path / "playground.db", tmp_path / "server.log", engine=engine)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, engine):
+    """One server for the module's tests (each measures from its own start, and stops its
+    runs): a Ray start takes seconds."""
+    folder = tmp_path_factory.mktemp("stream-abuse")
+    server = start_server(folder / "playground.db", folder / "server.log", engine=engine)
     yield server
     server.stop()
 

@@ -89,6 +89,16 @@ def live_server(tmp_path, engine, request) -> Iterator[LiveServer]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory, engine) -> Iterator[LiveServer]:
+    """A server on the default settings shared by a module's tests, where each test measures
+    from its own start and stops what it starts (a Ray start takes seconds)."""
+    folder = tmp_path_factory.mktemp("module-server")
+    server = start_server(folder / "playground.db", folder / "server.log", engine=engine)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def ray_server(tmp_path_factory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("ray-server")

@@ -17,8 +17,6 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import start_server
-
 pytestmark = [pytest.mark.server, pytest.mark.both_engines]
 BACKPROP = ["relu", "linear", "sigmoid", "tanh"]
 HUGE = 1e6  # the largest learning rate the API accepts
@@ -29,14 +27,6 @@ def strict(text: str):
         raise AssertionError(f"{token} in JSON: {text[:200]}")
 
     return json.loads(text, parse_constant=refuse)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, engine):
-    folder = tmp_path_factory.mktemp("blowups")
-    server = start_server(folder / "playground.db", folder / "server.log", engine=engine)
-    yield server
-    server.stop()
 
 
 class RawEvents:
@@ -121,7 +111,8 @@ CASES = [(h, o) for h in BACKPROP for o in BACKPROP]
 
 
 @pytest.mark.parametrize(("hidden", "output"), CASES)
-def test_a_huge_learning_rate_diverges_or_stays_finite_everywhere(server, hidden, output):
+def test_a_huge_learning_rate_diverges_or_stays_finite_everywhere(module_server, hidden, output):
+    server = module_server
     dataset = "plane" if output in ("linear", "relu") else "circle"
     body = {"dataset": {"name": dataset, "n_samples": 100}, "hidden": [6],
             "activations": [hidden, output], "learning_rate": HUGE}
@@ -154,7 +145,8 @@ def test_a_huge_learning_rate_diverges_or_stays_finite_everywhere(server, hidden
 
 
 @pytest.mark.parametrize("output", ["hardlim", "hardlims"])
-def test_the_perceptron_rule_with_a_huge_rate_stays_finite(server, output):
+def test_the_perceptron_rule_with_a_huge_rate_stays_finite(module_server, output):
+    server = module_server
     url, owner = create(server, {"dataset": {"name": "xor"}, "rule": "perceptron",
                                  "output_activation": output, "learning_rate": HUGE})
     stream = RawEvents(url + "/events?boundary=16")

@@ -66,16 +66,6 @@ def server_with(tmp_path, engine):
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def default_server(tmp_path_factory, engine):
-    """A server on the default budgets, shared by the module's tests that need nothing else
-    (each stops what it starts): a Ray start takes seconds."""
-    folder = tmp_path_factory.mktemp("default-budgets")
-    server = start_server(folder / "playground.db", folder / "server.log", engine=engine)
-    yield server
-    server.stop()
-
-
 @pytest.mark.timeout(300)  # its heavy asks take about a minute on a slow 2-core machine
 def test_memory_stays_within_its_budget_whatever_is_asked(server_with, engine):
     """The server's memory, or on the Ray engine each host's (the budget holds per host: the
@@ -116,8 +106,8 @@ def test_memory_stays_within_its_budget_whatever_is_asked(server_with, engine):
         assert rss_mb(other) < starts[other] + budget_mb + MARGIN_MB
 
 
-def test_a_small_run_finishes_while_huge_runs_hold_the_slots(default_server):
-    server = default_server
+def test_a_small_run_finishes_while_huge_runs_hold_the_slots(module_server):
+    server = module_server
     huge = [create(server, WIDE) for _ in range(4)]
     for url, owner in huge:
         r = httpx.post(url + "/train", json={"epochs": 1_000_000}, headers=owner)
@@ -223,8 +213,8 @@ def test_connections_that_send_nothing_are_closed(server_with):
     kept.close()
 
 
-def test_a_request_head_past_16_kb_is_refused_and_one_under_it_answered(default_server):
-    server = default_server
+def test_a_request_head_past_16_kb_is_refused_and_one_under_it_answered(module_server):
+    server = module_server
     host, port = "127.0.0.1", int(server.url.rsplit(":", 1)[1])
 
     def send(head: bytes) -> bytes:
@@ -307,8 +297,8 @@ def test_connections_past_the_cap_are_refused_and_logged_once(server_with):
     assert log.count("connections refused") == 1  # one line, not one per connection
 
 
-def test_odd_viewers_cost_the_run_little_and_get_frames_at_a_capped_rate(default_server):
-    server = default_server
+def test_odd_viewers_cost_the_run_little_and_get_frames_at_a_capped_rate(module_server):
+    server = module_server
     url, owner = create(server, {"dataset": {"name": "spiral", "n_samples": 1000},
                                  "hidden": [32, 32, 32], "batch": {"mode": "minibatch"}})
 

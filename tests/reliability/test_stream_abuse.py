@@ -21,22 +21,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import start_server
 from tests.live.sse import Follower
 
 pytestmark = [pytest.mark.server, pytest.mark.both_engines]
 VIEWERS = 200
 ANYIO_WORKERS = 40  # the default size of the thread pool behind run_in_threadpool
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, engine):
-    """One server for the module's tests (each measures from its own start, and stops its
-    runs): a Ray start takes seconds."""
-    folder = tmp_path_factory.mktemp("stream-abuse")
-    server = start_server(folder / "playground.db", folder / "server.log", engine=engine)
-    yield server
-    server.stop()
 
 
 def status(pid: int) -> dict:
@@ -98,7 +87,8 @@ def abuse(server, paths: list[str]) -> None:
         drop(s)
 
 
-def test_hundreds_of_viewers_dropping_abruptly_leave_nothing_behind(server):
+def test_hundreds_of_viewers_dropping_abruptly_leave_nothing_behind(module_server):
+    server = module_server
     pid = server.process.pid
     runs = [create(server, {"dataset": {"name": "circle"}, "hidden": [6]}) for _ in range(2)]
     for url, owner in runs:
@@ -144,7 +134,8 @@ def measure(url: str, seconds: float, query: str) -> tuple[float, float]:
     return epochs / elapsed, frames / elapsed
 
 
-def test_a_viewer_that_never_reads_slows_nobody_down(server):
+def test_a_viewer_that_never_reads_slows_nobody_down(module_server):
+    server = module_server
     url, owner = create(server, {"dataset": {"name": "spiral"}, "hidden": [16, 16]})
     query = "?boundary=100&neurons=true&encoding=float32"  # big frames: ~0.25 MB each
     assert httpx.post(url + "/train", json={"epochs": 1_000_000}, headers=owner).status_code \
@@ -178,8 +169,9 @@ def test_a_viewer_that_never_reads_slows_nobody_down(server):
     assert stopped.status_code == 200 and stopped.json()["last_run"]["reason"] == "stopped"
 
 
-def test_a_viewer_closed_mid_frame_does_not_break_the_run(server):
+def test_a_viewer_closed_mid_frame_does_not_break_the_run(module_server):
     """Viewers that hang up halfway through reading a big frame, again and again."""
+    server = module_server
     url, owner = create(server, {"dataset": {"name": "circle"}, "hidden": [32, 32]})
     assert httpx.post(url + "/train", json={"epochs": 1_000_000}, headers=owner).status_code \
         == 202
